@@ -1,0 +1,78 @@
+/* mod_payloadchat: a Payload-compatible chat API inside Apache httpd.
+ * This file holds the module record and hooks only; see src/. */
+#define PCHAT_MODULE_MAIN
+#include "src/pchat_private.h"
+#include "src/pchat_config.h"
+#include "src/pchat_router.h"
+#include "src/pchat_store.h"
+#include "apr_dbd.h"
+
+/* Claims API URLs before the filesystem mapping sees them. */
+static int pchat_translate_name(request_rec *r)
+{
+    if (!pchat_router_claims(r)) {
+        return DECLINED;
+    }
+    r->handler = PCHAT_HANDLER;
+    r->filename = apr_pstrcat(r->pool, PCHAT_HANDLER ":", r->uri, NULL);
+    return OK;
+}
+
+/* API URLs have no file behind them: skip the directory walk. */
+static int pchat_map_to_storage(request_rec *r)
+{
+    return r->handler && !strcmp(r->handler, PCHAT_HANDLER) ? OK : DECLINED;
+}
+
+static int pchat_handler(request_rec *r)
+{
+    if (!r->handler || strcmp(r->handler, PCHAT_HANDLER)) {
+        return DECLINED;
+    }
+    return pchat_route(r);
+}
+
+static int pchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
+{
+    return apr_dbd_init(pconf) == APR_SUCCESS ? OK : !OK;
+}
+
+static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err = pchat_store_setup(pconf, ptemp, s);
+
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00001)
+                     "PayloadChatDatabase: %s", err);
+        return !OK;
+    }
+    return OK;
+}
+
+static void pchat_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    pchat_store_child_init(pchild, s);
+}
+
+static void pchat_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(pchat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(pchat_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(pchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_translate_name(pchat_translate_name, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_map_to_storage(pchat_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_handler(pchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(payloadchat) = {
+    STANDARD20_MODULE_STUFF,
+    NULL,                       /* per-directory config */
+    NULL,                       /* merge per-directory */
+    pchat_create_server_conf,
+    pchat_merge_server_conf,
+    pchat_directives,
+    pchat_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

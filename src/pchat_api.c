@@ -1,0 +1,557 @@
+/* Collection endpoints: find, findByID, count, create, update, delete. */
+#include "pchat_api.h"
+#include "pchat_docs.h"
+#include "pchat_query.h"
+#include "pchat_validate.h"
+#include "pchat_password.h"
+#include "pchat_time.h"
+
+#define MSG_NOT_FOUND "Not Found"
+#define MSG_SERVER_ERROR "Something went wrong."
+
+static int server_error(request_rec *r)
+{
+    return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                    MSG_SERVER_ERROR);
+}
+
+static int not_found(request_rec *r)
+{
+    return pchat_send_message_error(r, HTTP_NOT_FOUND, MSG_NOT_FOUND);
+}
+
+/* Every endpoint holds a connection only while it talks to the database. */
+static pchat_conn *acquire(request_rec *r)
+{
+    return pchat_conn_acquire(r);
+}
+
+static int unavailable(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                    "The database is not available.");
+}
+
+/* depth from the query string, for the endpoints that take only depth. */
+static int depth_param(pchat_req *q, int *depth)
+{
+    pchat_query parsed;
+    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &parsed);
+
+    if (err) {
+        pchat_send_error(q->r, err);
+        return -1;
+    }
+    *depth = parsed.depth;
+    return 0;
+}
+
+/* ---- find ------------------------------------------------------------------ */
+
+static json_t *envelope(json_t *docs, const pchat_query *pq, apr_int64_t total)
+{
+    apr_int64_t limit = pq->paginate ? pq->limit : total;
+    apr_int64_t pages = limit > 0 ? (total + limit - 1) / limit : 1;
+    apr_int64_t page = pq->paginate ? pq->page : 1;
+    int has_prev = page > 1, has_next = page < pages;
+
+    if (pages < 1) {
+        pages = 1;
+    }
+    /* Keys in the order a running Payload prints them. */
+    return json_pack("{s:O,s:b,s:b,s:I,s:o,s:I,s:I,s:o,s:I,s:I}",
+                     "docs", docs,
+                     "hasNextPage", has_next,
+                     "hasPrevPage", has_prev,
+                     "limit", (json_int_t)limit,
+                     "nextPage", has_next ? json_integer(page + 1)
+                                          : json_null(),
+                     "page", (json_int_t)page,
+                     "pagingCounter", (json_int_t)((page - 1) * limit + 1),
+                     "prevPage", has_prev ? json_integer(page - 1)
+                                          : json_null(),
+                     "totalDocs", (json_int_t)total,
+                     "totalPages", (json_int_t)pages);
+}
+
+static int run_find(pchat_conn *c, request_rec *r, const pchat_query *pq,
+                    json_t **docs, apr_int64_t *total)
+{
+    apr_int64_t limit = pq->paginate && pq->limit > 0 ? pq->limit : -1;
+    apr_int64_t offset = limit > 0 ? (apr_int64_t)(pq->page - 1) * limit : 0;
+    int rv = pchat_docs_count(c, r->pool, pq->coll, pq->where, total);
+
+    *docs = pchat_json_own(r->pool, json_array());
+    if (rv || *total == 0 || offset >= *total) {
+        return rv;
+    }
+    rv = pchat_docs_select(c, r->pool, pq->coll, pq->where, pq->order, limit,
+                           offset, docs);
+    return rv ? rv : pchat_docs_populate(c, r->pool, pq->coll, *docs,
+                                         pq->depth);
+}
+
+int pchat_api_find(pchat_req *q)
+{
+    pchat_query pq;
+    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &pq);
+    pchat_conn *c;
+    json_t *docs;
+    apr_int64_t total = 0;
+    int rv;
+
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    rv = run_find(c, q->r, &pq, &docs, &total);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    return pchat_send_json(q->r, HTTP_OK, envelope(docs, &pq, total));
+}
+
+int pchat_api_count(pchat_req *q)
+{
+    pchat_query pq;
+    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &pq);
+    pchat_conn *c;
+    apr_int64_t total = 0;
+    int rv;
+
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    rv = pchat_docs_count(c, q->r->pool, q->coll, pq.where, &total);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    return pchat_send_json(q->r, HTTP_OK,
+                           json_pack("{s:I}", "totalDocs", (json_int_t)total));
+}
+
+int pchat_api_find_by_id(pchat_req *q)
+{
+    pchat_conn *c;
+    json_t *doc;
+    int depth, rv;
+
+    if (depth_param(q, &depth)) {
+        return OK;
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    doc = pchat_docs_by_id(c, q->r->pool, q->coll, q->id, depth, &rv);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    return doc ? pchat_send_json(q->r, HTTP_OK, json_incref(doc))
+               : not_found(q->r);
+}
+
+/* ---- writes ---------------------------------------------------------------- */
+
+/* Ids in values that reference no document: a ValidationError, or NULL. */
+static pchat_error *check_relations(pchat_conn *c, request_rec *r,
+                                    const pchat_collection *coll,
+                                    const pchat_values *v, int *rv)
+{
+    json_t *errors = pchat_json_own(r->pool, json_array());
+    int i;
+
+    *rv = 0;
+    for (i = 0; i < v->assigns->nelts && !*rv; i++) {
+        const pchat_assign *a = &APR_ARRAY_IDX(v->assigns, i, pchat_assign);
+        json_t *doc;
+        if (a->field->type != PCHAT_FT_RELATION) {
+            continue;
+        }
+        doc = pchat_docs_by_id(c, r->pool, a->field->relation_to, a->i, 0, rv);
+        if (!doc && !*rv) {
+            pchat_field_error(r->pool, errors, a->field, a->field->name,
+                              apr_psprintf(r->pool, "This relationship field "
+                                           "has the following invalid "
+                                           "relationships: %" APR_INT64_T_FMT,
+                                           a->i));
+        }
+    }
+    return json_array_size(errors)
+           ? pchat_validation_error(r->pool, coll, errors) : NULL;
+}
+
+static void bind_assign(pchat_sql *sql, const pchat_assign *a)
+{
+    if (a->is_int) {
+        pchat_sql_int(sql, a->i);
+    }
+    else {
+        pchat_sql_str(sql, a->s);
+    }
+}
+
+/* Adds the hash and salt columns for a new password. */
+static int add_password(request_rec *r, const pchat_collection *coll,
+                        pchat_values *v)
+{
+    static const pchat_field hash = {"hash", "hash", "Hash", PCHAT_FT_TEXT,
+                                     PCHAT_FF_HIDDEN, NULL};
+    static const pchat_field salt = {"salt", "salt", "Salt", PCHAT_FT_TEXT,
+                                     PCHAT_FF_HIDDEN, NULL};
+    pchat_assign a = {&hash, 0, 0, NULL}, b = {&salt, 0, 0, NULL};
+
+    if (!v->password) {
+        return 0;
+    }
+    if (pchat_password_hash(r->pool, v->password, &b.s, &a.s)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(00301)
+                      "password hashing failed in libcrypto");
+        return -1;
+    }
+    APR_ARRAY_PUSH(v->assigns, pchat_assign) = a;
+    APR_ARRAY_PUSH(v->assigns, pchat_assign) = b;
+    return 0;
+}
+
+static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
+                             const pchat_values *v, apr_int64_t now)
+{
+    pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(p, "INSERT INTO ",
+                                                   coll->table, " (", NULL));
+    int i;
+
+    for (i = 0; i < v->assigns->nelts; i++) {
+        pchat_sql_add(sql, APR_ARRAY_IDX(v->assigns, i, pchat_assign).field
+                           ->column);
+        pchat_sql_add(sql, ", ");
+    }
+    pchat_sql_add(sql, "created_at, updated_at) VALUES (");
+    for (i = 0; i < v->assigns->nelts; i++) {
+        bind_assign(sql, &APR_ARRAY_IDX(v->assigns, i, pchat_assign));
+        pchat_sql_add(sql, ", ");
+    }
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, ", ");
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, ") RETURNING id");
+    return sql;
+}
+
+/* "UPDATE t SET a = ?, ..., updated_at = ? WHERE where RETURNING id" */
+static pchat_sql *update_sql(apr_pool_t *p, const pchat_collection *coll,
+                             const pchat_values *v, const pchat_sql *where)
+{
+    pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(p, "UPDATE ", coll->table,
+                                                   " SET ", NULL));
+    int i;
+
+    for (i = 0; i < v->assigns->nelts; i++) {
+        const pchat_assign *a = &APR_ARRAY_IDX(v->assigns, i, pchat_assign);
+        pchat_sql_add(sql, apr_pstrcat(p, a->field->column, " = ", NULL));
+        bind_assign(sql, a);
+        pchat_sql_add(sql, ", ");
+    }
+    pchat_sql_add(sql, "updated_at = ");
+    pchat_sql_int(sql, pchat_now_ms());
+    pchat_sql_add(sql, " WHERE ");
+    pchat_sql_cat(sql, where);
+    pchat_sql_add(sql, " RETURNING id");
+    return sql;
+}
+
+static pchat_error *unique_email(request_rec *r, const pchat_collection *coll)
+{
+    json_t *errors = pchat_json_own(r->pool, json_array());
+
+    pchat_field_error(r->pool, errors, pchat_field_find(coll, "email"),
+                      "email", "Value must be unique");
+    return pchat_validation_error(r->pool, coll, errors);
+}
+
+/* Runs a write that returns ids; *ids gets them, *err a client error. */
+static int write_returning_ids(pchat_conn *c, request_rec *r,
+                               const pchat_collection *coll,
+                               const pchat_sql *sql, json_t **ids,
+                               pchat_error **err)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    int rv = pchat_db_select(c, r->pool, sql, &res);
+
+    *ids = pchat_json_own(r->pool, json_array());
+    if (rv) {
+        if (pchat_db_is_unique_violation(c, rv)) {
+            *err = unique_email(r, coll);
+            return 0;
+        }
+        return rv;
+    }
+    while ((row = pchat_db_next_row(c, r->pool, res))) {
+        json_array_append_new(*ids, json_integer(
+            apr_atoi64(pchat_db_entry(c, row, 0))));
+    }
+    return 0;
+}
+
+static int send_doc(pchat_req *q, int status, json_t *doc, const char *msg)
+{
+    return pchat_send_json(q->r, status,
+                           json_pack("{s:O,s:s}", "doc", doc, "message", msg));
+}
+
+/* The docs with these ids, in id order, at depth. */
+static int docs_by_ids(pchat_conn *c, request_rec *r,
+                       const pchat_collection *coll, json_t *ids, int depth,
+                       json_t **docs)
+{
+    pchat_sql *where = pchat_sql_make(r->pool, "id IN (");
+    json_t *id;
+    size_t i;
+    int rv;
+
+    if (!json_array_size(ids)) {
+        *docs = pchat_json_own(r->pool, json_array());
+        return 0;
+    }
+    json_array_foreach(ids, i, id) {
+        pchat_sql_add(where, i ? ", " : "");
+        pchat_sql_int(where, json_integer_value(id));
+    }
+    pchat_sql_add(where, ")");
+    rv = pchat_docs_select(c, r->pool, coll, where, "id ASC", -1, 0, docs);
+    return rv ? rv : pchat_docs_populate(c, r->pool, coll, *docs, depth);
+}
+
+/* A write runs with validated values under a held connection. */
+typedef int (*write_fn)(pchat_conn *c, pchat_req *q, pchat_values *v,
+                        int depth);
+
+/* Reads and validates the body and hashes a password before taking a
+ * connection (PBKDF2 is slow on purpose), then runs the write. */
+static int with_body(pchat_req *q, int creating, write_fn fn)
+{
+    json_t *body = NULL;
+    pchat_error *err = pchat_read_json_body(q->r, &body);
+    pchat_values v;
+    pchat_conn *c;
+    int depth, status;
+
+    if (!err) {
+        err = pchat_validate(q->r->pool, q->coll, body, creating, &v);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (depth_param(q, &depth)) {
+        return OK;
+    }
+    if (add_password(q->r, q->coll, &v)) {
+        return server_error(q->r);
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    status = fn(c, q, &v, depth);
+    pchat_conn_release(c);
+    return status;
+}
+
+static int create(pchat_conn *c, pchat_req *q, pchat_values *v, int depth)
+{
+    json_t *ids, *docs;
+    int rv;
+    pchat_error *err = check_relations(c, q->r, q->coll, v, &rv);
+
+    if (!err && !rv) {
+        rv = write_returning_ids(c, q->r, q->coll,
+                                 insert_sql(q->r->pool, q->coll, v,
+                                            pchat_now_ms()), &ids, &err);
+    }
+    if (!err && !rv) {
+        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (rv || !json_array_size(docs)) {
+        return server_error(q->r);
+    }
+    return send_doc(q, HTTP_CREATED, json_array_get(docs, 0),
+                    apr_pstrcat(q->r->pool, q->coll->singular,
+                                " successfully created.", NULL));
+}
+
+int pchat_api_create(pchat_req *q)
+{
+    return with_body(q, 1, create);
+}
+
+static int update_by_id(pchat_conn *c, pchat_req *q, pchat_values *v,
+                        int depth)
+{
+    pchat_sql *where = pchat_sql_make(q->r->pool, "id = ");
+    json_t *ids, *docs;
+    int rv;
+    pchat_error *err = check_relations(c, q->r, q->coll, v, &rv);
+
+    pchat_sql_int(where, q->id);
+    if (!err && !rv) {
+        rv = write_returning_ids(c, q->r, q->coll,
+                                 update_sql(q->r->pool, q->coll, v, where),
+                                 &ids, &err);
+    }
+    if (!err && !rv) {
+        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (rv) {
+        return server_error(q->r);
+    }
+    if (!json_array_size(docs)) {
+        return not_found(q->r);
+    }
+    return send_doc(q, HTTP_OK, json_array_get(docs, 0),
+                    "Updated successfully.");
+}
+
+int pchat_api_update_by_id(pchat_req *q)
+{
+    return with_body(q, 0, update_by_id);
+}
+
+static const char *count_message(apr_pool_t *p, const char *verb,
+                                 const pchat_collection *coll, size_t n)
+{
+    return apr_psprintf(p, "%s %" APR_SIZE_T_FMT " %s successfully.", verb, n,
+                        n == 1 ? coll->singular : coll->plural);
+}
+
+static int send_many(pchat_req *q, json_t *docs, const char *verb)
+{
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:O,s:[],s:s}", "docs", docs, "errors", "message",
+        count_message(q->r->pool, verb, q->coll, json_array_size(docs))));
+}
+
+/* The compiled `where` of a bulk operation, which must have one. */
+static pchat_error *bulk_where(pchat_req *q, pchat_sql **where)
+{
+    json_t *w = json_object_get(q->qs, "where");
+
+    if (!json_is_object(w) || !json_object_size(w)) {
+        return pchat_error_make(q->r->pool, HTTP_BAD_REQUEST, NULL, NULL,
+                                "A where query is required to update or "
+                                "delete several documents.");
+    }
+    return pchat_where_compile(q->r->pool, q->coll, w, where);
+}
+
+static int update_many(pchat_conn *c, pchat_req *q, pchat_values *v,
+                       int depth)
+{
+    pchat_sql *where = NULL;
+    json_t *ids, *docs;
+    int rv = 0;
+    pchat_error *err = bulk_where(q, &where);
+
+    if (!err) {
+        err = check_relations(c, q->r, q->coll, v, &rv);
+    }
+    if (!err && !rv) {
+        rv = write_returning_ids(c, q->r, q->coll,
+                                 update_sql(q->r->pool, q->coll, v, where),
+                                 &ids, &err);
+    }
+    if (!err && !rv) {
+        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    return rv ? server_error(q->r) : send_many(q, docs, "Updated");
+}
+
+int pchat_api_update_many(pchat_req *q)
+{
+    return with_body(q, 0, update_many);
+}
+
+/* DELETE ... RETURNING the deleted rows, populated at depth. */
+static int delete_where(pchat_conn *c, request_rec *r,
+                        const pchat_collection *coll, const pchat_sql *where,
+                        int depth, json_t **docs)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, apr_pstrcat(
+        r->pool, "DELETE FROM ", coll->table, " WHERE ", NULL));
+    apr_dbd_results_t *res;
+    int rv;
+
+    pchat_sql_cat(sql, where);
+    pchat_sql_add(sql, apr_pstrcat(r->pool, " RETURNING ",
+                                   pchat_docs_columns(r->pool, coll), NULL));
+    rv = pchat_db_select(c, r->pool, sql, &res);
+    if (rv) {
+        return rv;
+    }
+    *docs = pchat_docs_read(c, r->pool, coll, res);
+    return pchat_docs_populate(c, r->pool, coll, *docs, depth);
+}
+
+int pchat_api_delete_by_id(pchat_req *q)
+{
+    pchat_sql *where = pchat_sql_make(q->r->pool, "id = ");
+    pchat_conn *c;
+    json_t *docs;
+    int depth, rv;
+
+    if (depth_param(q, &depth)) {
+        return OK;
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    pchat_sql_int(where, q->id);
+    rv = delete_where(c, q->r, q->coll, where, depth, &docs);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    if (!json_array_size(docs)) {
+        return not_found(q->r);
+    }
+    return send_doc(q, HTTP_OK, json_array_get(docs, 0),
+                    "Deleted successfully.");
+}
+
+int pchat_api_delete_many(pchat_req *q)
+{
+    pchat_sql *where;
+    pchat_error *err = bulk_where(q, &where);
+    pchat_conn *c;
+    json_t *docs;
+    int depth, rv;
+
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (depth_param(q, &depth)) {
+        return OK;
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    rv = delete_where(c, q->r, q->coll, where, depth, &docs);
+    pchat_conn_release(c);
+    return rv ? server_error(q->r) : send_many(q, docs, "Deleted");
+}

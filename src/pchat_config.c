@@ -1,0 +1,267 @@
+/* Directives of mod_payloadchat.  Every setter validates its value fully, so
+ * a bad httpd.conf fails at startup with a message naming the directive. */
+#include "pchat_config.h"
+
+#define DEFAULT_MOUNT "/api"
+#define DEFAULT_DB_DRIVER "sqlite3"
+#define DEFAULT_DB_FILE "payloadchat/payloadchat.sqlite"
+#define DEFAULT_DB_MAX 16
+#define DEFAULT_MAX_BODY (1024 * 1024)
+#define DEFAULT_MAX_LIMIT 1000
+
+pchat_server_conf *pchat_conf(const server_rec *s)
+{
+    return ap_get_module_config(s->module_config, &payloadchat_module);
+}
+
+void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
+{
+    pchat_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    conf->db_max = -1;
+    conf->sqlite_sync = PCHAT_SYNC_UNSET;
+    conf->max_body = -1;
+    conf->max_limit = -1;
+    return conf;
+}
+
+#define MERGE(field, unset) \
+    conf->field = (add->field != (unset)) ? add->field : base->field
+
+void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
+{
+    const pchat_server_conf *base = basev, *add = addv;
+    pchat_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
+
+    MERGE(mount, NULL);
+    MERGE(db_driver, NULL);
+    MERGE(db_params, NULL);
+    MERGE(db_max, -1);
+    MERGE(sqlite_sync, PCHAT_SYNC_UNSET);
+    MERGE(max_body, -1);
+    MERGE(max_limit, -1);
+    MERGE(cors, NULL);
+    return conf;
+}
+
+const char *pchat_conf_mount(const server_rec *s)
+{
+    const char *mount = pchat_conf(s)->mount;
+    return mount ? mount : DEFAULT_MOUNT;
+}
+
+const char *pchat_conf_db_driver(const server_rec *s)
+{
+    const char *driver = pchat_conf(s)->db_driver;
+    return driver ? driver : DEFAULT_DB_DRIVER;
+}
+
+const char *pchat_conf_db_params(apr_pool_t *p, const server_rec *s)
+{
+    const char *params = pchat_conf(s)->db_params;
+    return params ? params : ap_runtime_dir_relative(p, DEFAULT_DB_FILE);
+}
+
+int pchat_conf_db_max(const server_rec *s)
+{
+    int n = pchat_conf(s)->db_max;
+    return n > 0 ? n : DEFAULT_DB_MAX;
+}
+
+pchat_sync_mode pchat_conf_sqlite_sync(const server_rec *s)
+{
+    pchat_sync_mode m = pchat_conf(s)->sqlite_sync;
+    return m == PCHAT_SYNC_UNSET ? PCHAT_SYNC_FULL : m;
+}
+
+apr_off_t pchat_conf_max_body(const server_rec *s)
+{
+    apr_off_t n = pchat_conf(s)->max_body;
+    return n >= 0 ? n : DEFAULT_MAX_BODY;
+}
+
+int pchat_conf_max_limit(const server_rec *s)
+{
+    int n = pchat_conf(s)->max_limit;
+    return n > 0 ? n : DEFAULT_MAX_LIMIT;
+}
+
+int pchat_conf_origin_allowed(const server_rec *s, const char *origin)
+{
+    const apr_array_header_t *list = pchat_conf(s)->cors;
+    int i;
+
+    if (!list || !origin) {
+        return 0;
+    }
+    for (i = 0; i < list->nelts; i++) {
+        const char *allowed = APR_ARRAY_IDX(list, i, const char *);
+        if (!strcmp(allowed, "*") || !strcasecmp(allowed, origin)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- setters ---------------------------------------------------------- */
+
+static pchat_server_conf *cmd_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config,
+                                &payloadchat_module);
+}
+
+/* Parses a whole decimal number in [min, max] or explains why not. */
+static const char *parse_number(cmd_parms *cmd, const char *arg,
+                                apr_int64_t min, apr_int64_t max,
+                                apr_int64_t *out)
+{
+    char *end;
+    apr_int64_t n;
+
+    errno = 0;
+    n = apr_strtoi64(arg, &end, 10);
+    if (!*arg || *end || errno || n < min || n > max) {
+        return apr_psprintf(cmd->pool,
+                            "%s: must be a whole number between %"
+                            APR_INT64_T_FMT " and %" APR_INT64_T_FMT
+                            ", got '%s'", cmd->cmd->name, min, max, arg);
+    }
+    *out = n;
+    return NULL;
+}
+
+static const char *set_mount(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    size_t len = strlen(arg);
+
+    if (arg[0] != '/' || len < 2 || arg[len - 1] == '/'
+        || strpbrk(arg, "?#%* \t")) {
+        return apr_psprintf(cmd->pool,
+                            "%s: must be a URL path such as /api (starting "
+                            "with '/', no trailing '/'), got '%s'",
+                            cmd->cmd->name, arg);
+    }
+    cmd_conf(cmd)->mount = arg;
+    return NULL;
+}
+
+static const char *set_database(cmd_parms *cmd, void *dconf,
+                                const char *driver, const char *params)
+{
+    pchat_server_conf *conf = cmd_conf(cmd);
+
+    if (strcmp(driver, "sqlite3") && strcmp(driver, "pgsql")) {
+        return apr_psprintf(cmd->pool,
+                            "%s: driver must be 'sqlite3' or 'pgsql', got '%s'",
+                            cmd->cmd->name, driver);
+    }
+    if (!params || !*params) {
+        return apr_psprintf(cmd->pool, "%s: missing connection parameters "
+                            "(sqlite3: a file path)", cmd->cmd->name);
+    }
+    if (!strcmp(driver, "sqlite3")) {
+        params = ap_server_root_relative(cmd->pool, params);
+        if (!params) {
+            return apr_psprintf(cmd->pool, "%s: invalid file path",
+                                cmd->cmd->name);
+        }
+    }
+    conf->db_driver = driver;
+    conf->db_params = params;
+    return NULL;
+}
+
+static const char *set_db_max(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, arg, 1, 1024, &n);
+
+    if (!err) {
+        cmd_conf(cmd)->db_max = (int)n;
+    }
+    return err;
+}
+
+static const char *set_sqlite_sync(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    pchat_server_conf *conf = cmd_conf(cmd);
+
+    if (!strcasecmp(arg, "FULL")) {
+        conf->sqlite_sync = PCHAT_SYNC_FULL;
+    }
+    else if (!strcasecmp(arg, "NORMAL")) {
+        conf->sqlite_sync = PCHAT_SYNC_NORMAL;
+    }
+    else if (!strcasecmp(arg, "OFF")) {
+        conf->sqlite_sync = PCHAT_SYNC_OFF;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: must be FULL, NORMAL or OFF, "
+                            "got '%s'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, arg, 64, APR_INT64_C(1) << 30, &n);
+
+    if (!err) {
+        cmd_conf(cmd)->max_body = (apr_off_t)n;
+    }
+    return err;
+}
+
+static const char *set_max_limit(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_int64_t n;
+    const char *err = parse_number(cmd, arg, 1, 1000000, &n);
+
+    if (!err) {
+        cmd_conf(cmd)->max_limit = (int)n;
+    }
+    return err;
+}
+
+static const char *add_cors_origin(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    pchat_server_conf *conf = cmd_conf(cmd);
+
+    if (strcmp(arg, "*") && !ap_strcasestr(arg, "://")) {
+        return apr_psprintf(cmd->pool, "%s: each origin must be '*' or "
+                            "scheme://host[:port], got '%s'",
+                            cmd->cmd->name, arg);
+    }
+    if (arg[strlen(arg) - 1] == '/') {
+        return apr_psprintf(cmd->pool, "%s: an origin has no path or "
+                            "trailing '/', got '%s'", cmd->cmd->name, arg);
+    }
+    if (!conf->cors) {
+        conf->cors = apr_array_make(cmd->pool, 4, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(conf->cors, const char *) = arg;
+    return NULL;
+}
+
+const command_rec pchat_directives[] = {
+    AP_INIT_TAKE1("PayloadChatMount", set_mount, NULL, RSRC_CONF,
+                  "URL path where the API is mounted (default /api)"),
+    AP_INIT_TAKE2("PayloadChatDatabase", set_database, NULL, RSRC_CONF,
+                  "DBD driver (sqlite3 or pgsql) and its parameters"),
+    AP_INIT_TAKE1("PayloadChatDBMaxConnections", set_db_max, NULL, RSRC_CONF,
+                  "Database connections per child process (default 16)"),
+    AP_INIT_TAKE1("PayloadChatSQLiteSync", set_sqlite_sync, NULL, RSRC_CONF,
+                  "sqlite durability: FULL (default), NORMAL or OFF"),
+    AP_INIT_TAKE1("PayloadChatMaxBodySize", set_max_body, NULL, RSRC_CONF,
+                  "Largest accepted request body in bytes (default 1 MiB)"),
+    AP_INIT_TAKE1("PayloadChatMaxLimit", set_max_limit, NULL, RSRC_CONF,
+                  "Largest page size a client may ask for (default 1000)"),
+    AP_INIT_ITERATE("PayloadChatCORSOrigins", add_cors_origin, NULL,
+                    RSRC_CONF, "Origins allowed to call the API from a "
+                    "browser, or *"),
+    {NULL}
+};

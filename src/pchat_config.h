@@ -1,0 +1,45 @@
+/* Server configuration: directives, defaults and getters.  Request code reads
+ * merged values through the getters only. */
+#ifndef PCHAT_CONFIG_H
+#define PCHAT_CONFIG_H
+
+#include "pchat_private.h"
+
+typedef struct pchat_db pchat_db;
+
+typedef enum {
+    PCHAT_SYNC_UNSET = -1,
+    PCHAT_SYNC_OFF = 0,
+    PCHAT_SYNC_NORMAL = 1,
+    PCHAT_SYNC_FULL = 2
+} pchat_sync_mode;
+
+typedef struct {
+    const char *mount;           /* URL prefix of the API */
+    const char *db_driver;       /* apr_dbd driver name */
+    const char *db_params;       /* apr_dbd parameters (sqlite: file path) */
+    int db_max;                  /* connections per child process */
+    pchat_sync_mode sqlite_sync; /* PRAGMA synchronous */
+    apr_off_t max_body;          /* request body ceiling in bytes */
+    int max_limit;               /* ceiling of ?limit= */
+    apr_array_header_t *cors;    /* allowed origins (const char *) */
+    pchat_db *db;                /* the store, created in post_config */
+} pchat_server_conf;
+
+extern const command_rec pchat_directives[];
+
+void *pchat_create_server_conf(apr_pool_t *p, server_rec *s);
+void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
+
+pchat_server_conf *pchat_conf(const server_rec *s);
+const char *pchat_conf_mount(const server_rec *s);
+const char *pchat_conf_db_driver(const server_rec *s);
+const char *pchat_conf_db_params(apr_pool_t *p, const server_rec *s);
+int pchat_conf_db_max(const server_rec *s);
+pchat_sync_mode pchat_conf_sqlite_sync(const server_rec *s);
+apr_off_t pchat_conf_max_body(const server_rec *s);
+int pchat_conf_max_limit(const server_rec *s);
+/* True when the Origin may use the API from a browser. */
+int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
+
+#endif

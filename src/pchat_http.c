@@ -1,0 +1,175 @@
+/* HTTP plumbing shared by every endpoint. */
+#include "pchat_http.h"
+#include "pchat_config.h"
+#include "apr_lib.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define CORS_METHODS "GET, POST, PATCH, DELETE, OPTIONS"
+#define CORS_HEADERS "Origin, X-Requested-With, Content-Type, Accept, " \
+                     "Authorization, Last-Event-ID, Cache-Control"
+
+pchat_error *pchat_error_make(apr_pool_t *p, int status, const char *name,
+                              json_t *data, const char *message)
+{
+    pchat_error *err = apr_pcalloc(p, sizeof(*err));
+
+    err->status = status;
+    err->name = name;
+    err->data = pchat_json_own(p, data);
+    err->message = message;
+    return err;
+}
+
+int pchat_send_json(request_rec *r, int status, json_t *body)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool,
+                                                r->connection->bucket_alloc);
+    apr_off_t length = 0;
+
+    pchat_json_own(r->pool, body);
+    r->status = status;
+    ap_set_content_type(r, JSON_TYPE);
+    if (r->header_only) {
+        return OK;
+    }
+    if (pchat_json_to_brigade(body, bb) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(00101)
+                      "could not serialise a response");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_brigade_length(bb, 1, &length);
+    ap_set_content_length(r, length);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    if (ap_pass_brigade(r->output_filters, bb) != APR_SUCCESS) {
+        r->connection->aborted = 1;
+    }
+    return OK;
+}
+
+int pchat_send_error(request_rec *r, const pchat_error *err)
+{
+    json_t *entry = json_object(), *body;
+
+    if (err->name) {
+        json_object_set_new(entry, "name", json_string(err->name));
+    }
+    if (err->data) {
+        json_object_set(entry, "data", err->data);
+    }
+    json_object_set_new(entry, "message", json_string(err->message));
+    body = json_pack("{s:[o]}", "errors", entry);
+    return pchat_send_json(r, err->status, body);
+}
+
+int pchat_send_message_error(request_rec *r, int status, const char *message)
+{
+    pchat_error err = {status, NULL, NULL, message};
+    return pchat_send_error(r, &err);
+}
+
+/* ---- request bodies ---------------------------------------------------- */
+
+static pchat_error *too_large(request_rec *r, apr_off_t max)
+{
+    return pchat_error_make(r->pool, HTTP_REQUEST_ENTITY_TOO_LARGE, NULL,
+                            NULL, apr_psprintf(r->pool,
+                            "Request body is larger than %" APR_OFF_T_FMT
+                            " bytes.", max));
+}
+
+/* Collects the body into one buffer; never more than max bytes. */
+static pchat_error *read_body(request_rec *r, apr_off_t max, char **buf,
+                              apr_size_t *len)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool,
+                                                r->connection->bucket_alloc);
+    apr_off_t total = 0;
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    int seen_eos = 0;
+
+    if (cl && apr_atoi64(cl) > max) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return too_large(r, max);
+    }
+    do {
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, 8192);
+        if (rv != APR_SUCCESS) {
+            return pchat_error_make(r->pool, ap_map_http_request_error(
+                                    rv, HTTP_BAD_REQUEST), NULL, NULL,
+                                    "Could not read the request body.");
+        }
+        seen_eos = APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb));
+        apr_brigade_length(bb, 1, &total);
+        if (total > max) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return too_large(r, max);
+        }
+    } while (!seen_eos);
+    *len = (apr_size_t)total;
+    *buf = apr_palloc(r->pool, *len + 1);
+    apr_brigade_flatten(bb, *buf, len);
+    (*buf)[*len] = '\0';
+    apr_brigade_destroy(bb);
+    return NULL;
+}
+
+pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
+{
+    char *buf = NULL;
+    apr_size_t len = 0;
+    pchat_error *err = read_body(r, pchat_conf_max_body(r->server), &buf, &len);
+
+    if (err) {
+        return err;
+    }
+    *body = pchat_json_parse(r->pool, buf, len);
+    if (!*body) {
+        return pchat_error_make(r->pool, HTTP_BAD_REQUEST, NULL, NULL,
+                                "Invalid JSON");
+    }
+    if (!json_is_object(*body)) {
+        return pchat_error_make(r->pool, HTTP_BAD_REQUEST, NULL, NULL,
+                                "The request body must be a JSON object.");
+    }
+    return NULL;
+}
+
+/* ---- headers ----------------------------------------------------------- */
+
+static void set_cors_headers(request_rec *r, const char *origin)
+{
+    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    if (!pchat_conf_origin_allowed(r->server, origin)) {
+        return;
+    }
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->headers_out, "Access-Control-Allow-Credentials", "true");
+}
+
+int pchat_http_prepare(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    /* err_headers_out reaches the client on success and on errors alike */
+    apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    if (origin) {
+        set_cors_headers(r, origin);
+        /* Error responses must carry CORS headers too, or browsers hide
+         * the error body from the page. */
+        apr_table_overlap(r->err_headers_out, r->headers_out,
+                          APR_OVERLAP_TABLES_SET);
+    }
+    if (r->method_number != M_OPTIONS) {
+        return DECLINED;
+    }
+    if (origin && pchat_conf_origin_allowed(r->server, origin)) {
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Methods",
+                       CORS_METHODS);
+        apr_table_setn(r->headers_out, "Access-Control-Allow-Headers",
+                       CORS_HEADERS);
+        apr_table_setn(r->headers_out, "Access-Control-Max-Age", "600");
+    }
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}

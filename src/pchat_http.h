@@ -1,0 +1,38 @@
+/* HTTP plumbing: request bodies with limits, JSON responses, Payload's error
+ * shape, CORS and security headers. */
+#ifndef PCHAT_HTTP_H
+#define PCHAT_HTTP_H
+
+#include "pchat_private.h"
+#include "pchat_json.h"
+
+/* A failure to report to the client in Payload's error shape. */
+typedef struct {
+    int status;
+    const char *name;    /* "ValidationError", "QueryError", or NULL */
+    json_t *data;        /* owned by the pool the error came from, or NULL */
+    const char *message;
+} pchat_error;
+
+pchat_error *pchat_error_make(apr_pool_t *p, int status, const char *name,
+                              json_t *data, const char *message);
+
+/* Reads the whole body (at most the configured size) and parses it as one
+ * JSON object.  On failure returns the error to send. */
+pchat_error *pchat_read_json_body(request_rec *r, json_t **body);
+
+/* Sends body (a reference is taken over) with the given status.  Returns OK
+ * so a handler can `return pchat_send_json(...)`. */
+int pchat_send_json(request_rec *r, int status, json_t *body);
+
+/* Sends {"errors":[{"name","data","message"}]} and returns OK. */
+int pchat_send_error(request_rec *r, const pchat_error *err);
+
+/* Shorthand for errors with a message only. */
+int pchat_send_message_error(request_rec *r, int status, const char *message);
+
+/* CORS and nosniff headers for every API response; answers a preflight.
+ * Returns DECLINED when the request should go on to its endpoint. */
+int pchat_http_prepare(request_rec *r);
+
+#endif

@@ -1,0 +1,35 @@
+/* Query parameters of a find: the qs bracket syntax of Payload's REST API
+ * (where[or][0][sender][equals]=1), validated against the collection's
+ * fields and compiled to SQL with every value bound. */
+#ifndef PCHAT_QUERY_H
+#define PCHAT_QUERY_H
+
+#include "pchat_http.h"
+#include "pchat_store.h"
+#include "pchat_collections.h"
+
+typedef struct {
+    const pchat_collection *coll;
+    pchat_sql *where;     /* a boolean SQL expression, "1=1" when empty */
+    const char *order;    /* ORDER BY list, always ending in a unique key */
+    int limit;            /* rows per page; 0 with paginate off = all */
+    int page;             /* 1-based */
+    int paginate;
+    int depth;
+} pchat_query;
+
+/* Parses a raw query string the way the qs package does: nested brackets
+ * become objects, repeated keys and [] become arrays.  NULL with *err set
+ * when it is malformed or too large. */
+json_t *pchat_qs_parse(apr_pool_t *p, const char *args, pchat_error **err);
+
+/* Reads where, sort, limit, page, pagination and depth from a parsed query
+ * string; returns NULL or the error to send. */
+pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
+                               json_t *qs, pchat_query *q);
+
+/* Compiles only a `where` object (also used by update/delete by where). */
+pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
+                                 json_t *where, pchat_sql **out);
+
+#endif

@@ -1,0 +1,13 @@
+/* (method, path) -> endpoint, with 404 and 405 + Allow. */
+#ifndef PCHAT_ROUTER_H
+#define PCHAT_ROUTER_H
+
+#include "pchat_private.h"
+
+/* True when r->uri lies under the configured mount. */
+int pchat_router_claims(const request_rec *r);
+
+/* Serves an API request; returns OK (a response was sent) or a status. */
+int pchat_route(request_rec *r);
+
+#endif

@@ -1,0 +1,589 @@
+/* APR DBD storage: connections, statements, schema. */
+#include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "apr_reslist.h"
+#include "apr_hash.h"
+#include "apr_file_info.h"
+#include "apr_file_io.h"
+#include "unixd.h"
+#include "pchat_store.h"
+
+/* Prepared statements cached per connection before the cache starts over. */
+#define STMT_CACHE_MAX 256
+/* How long a request waits for a free connection. */
+#define ACQUIRE_TIMEOUT apr_time_from_sec(10)
+/* Idle connections are closed after this long. */
+#define CONN_TTL apr_time_from_sec(300)
+
+/* What differs between the SQL dialects we speak. */
+typedef struct {
+    const char *driver;
+    const char *pk;               /* auto-increment integer primary key */
+    const char *begin_write;      /* a transaction that will write */
+    const char *migration_lock;   /* serialises migrations, or NULL */
+} pchat_dialect;
+
+static const pchat_dialect dialects[] = {
+    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE", NULL},
+    {"pgsql", "BIGSERIAL PRIMARY KEY", "BEGIN",
+     "SELECT pg_advisory_xact_lock(7243278)"},
+};
+
+struct pchat_db {
+    server_rec *s;
+    const char *params;
+    const apr_dbd_driver_t *driver;
+    const pchat_dialect *dialect;
+    pchat_sync_mode sync;
+    int max;
+    apr_reslist_t *conns;   /* per child process */
+};
+
+struct pchat_conn {
+    apr_pool_t *pool;
+    apr_dbd_t *handle;
+    pchat_db *db;
+    apr_pool_t *stmt_pool;
+    apr_hash_t *stmts;       /* SQL text -> apr_dbd_prepared_t */
+    unsigned nstmts;
+};
+
+/* ---- SQL builder --------------------------------------------------------- */
+
+pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text)
+{
+    pchat_sql *sql = apr_palloc(p, sizeof(*sql));
+
+    sql->pool = p;
+    sql->text = apr_pstrdup(p, text);
+    sql->args = apr_array_make(p, 8, sizeof(const void *));
+    return sql;
+}
+
+void pchat_sql_add(pchat_sql *sql, const char *text)
+{
+    sql->text = apr_pstrcat(sql->pool, sql->text, text, NULL);
+}
+
+void pchat_sql_int(pchat_sql *sql, apr_int64_t v)
+{
+    apr_int64_t *copy = apr_palloc(sql->pool, sizeof(*copy));
+
+    *copy = v;
+    pchat_sql_add(sql, "%lld");
+    APR_ARRAY_PUSH(sql->args, const void *) = copy;
+}
+
+void pchat_sql_str(pchat_sql *sql, const char *s)
+{
+    pchat_sql_add(sql, "%s");
+    APR_ARRAY_PUSH(sql->args, const void *) = s;
+}
+
+void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part)
+{
+    pchat_sql_add(sql, part->text);
+    apr_array_cat(sql->args, part->args);
+}
+
+/* ---- schema ---------------------------------------------------------------- */
+
+/* Each migration is a list of statements; "@PK@" becomes the dialect's
+ * auto-increment primary key.  Never edit a released step: add one. */
+static const char *const migration_1[] = {
+    "CREATE TABLE users (id @PK@, email TEXT NOT NULL, hash TEXT, salt TEXT,"
+    " login_attempts INTEGER NOT NULL DEFAULT 0, lock_until BIGINT,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE UNIQUE INDEX users_email ON users (email)",
+    "CREATE TABLE messages (id @PK@, sender BIGINT NOT NULL,"
+    " receiver BIGINT NOT NULL, content TEXT NOT NULL, ts BIGINT NOT NULL,"
+    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
+    "CREATE INDEX messages_sender ON messages (sender)",
+    "CREATE INDEX messages_receiver ON messages (receiver)",
+    "CREATE INDEX messages_created ON messages (created_at)",
+    NULL
+};
+
+static const char *const *const migrations[] = {migration_1};
+#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,
+                               const char *text)
+{
+    const char *at = strstr(text, "@PK@");
+
+    while (at) {
+        text = apr_pstrcat(p, apr_pstrmemdup(p, text, at - text), d->pk,
+                           at + 4, NULL);
+        at = strstr(text, "@PK@");
+    }
+    return text;
+}
+
+static const char *raw_query(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
+                             const char *sql)
+{
+    int nrows = 0;
+    int rv = apr_dbd_query(db->driver, h, &nrows, sql);
+
+    return rv ? apr_psprintf(p, "%s: %s", sql, apr_dbd_error(db->driver, h, rv))
+              : NULL;
+}
+
+/* For statements that return rows we do not need, such as PRAGMAs. */
+static const char *raw_select(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
+                              const char *sql)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv = apr_dbd_select(db->driver, p, h, &res, sql, 0);
+
+    if (rv) {
+        return apr_psprintf(p, "%s: %s", sql, apr_dbd_error(db->driver, h, rv));
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        /* read to the end so the driver releases the statement */
+    }
+    return NULL;
+}
+
+static int schema_version(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int version = 0;
+
+    if (apr_dbd_select(db->driver, p, h, &res,
+                       "SELECT MAX(version) FROM pchat_schema", 0)) {
+        return -1;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        const char *v = apr_dbd_get_entry(db->driver, row, 0);
+        version = v ? atoi(v) : 0;
+    }
+    return version;
+}
+
+static const char *apply_migrations(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
+                                    int *from)
+{
+    const char *err;
+    int v, i;
+
+    err = raw_query(p, db, h, "CREATE TABLE IF NOT EXISTS pchat_schema"
+                    " (version INTEGER NOT NULL)");
+    if (err) {
+        return err;
+    }
+    *from = v = schema_version(p, db, h);
+    if (v < 0) {
+        return "could not read the schema version";
+    }
+    if (v > SCHEMA_VERSION) {
+        return apr_psprintf(p, "the database has schema version %d, newer "
+                            "than this module's %d", v, SCHEMA_VERSION);
+    }
+    for (; v < SCHEMA_VERSION; v++) {
+        for (i = 0; migrations[v][i]; i++) {
+            err = raw_query(p, db, h, dialect_sql(p, db->dialect,
+                                                  migrations[v][i]));
+            if (err) {
+                return err;
+            }
+        }
+        err = raw_query(p, db, h, apr_psprintf(p, "INSERT INTO pchat_schema"
+                                               " VALUES (%d)", v + 1));
+        if (err) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+/* Brings the schema up to date in one transaction; safe when several
+ * processes or nodes start at once. */
+static const char *migrate(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
+{
+    const char *err;
+    int from = 0;
+
+    if (!strcmp(db->dialect->driver, "sqlite3")) {
+        err = raw_select(p, db, h, "PRAGMA journal_mode=WAL");
+        if (err) {
+            return err;
+        }
+    }
+    err = raw_query(p, db, h, db->dialect->begin_write);
+    if (!err && db->dialect->migration_lock) {
+        err = raw_query(p, db, h, db->dialect->migration_lock);
+    }
+    if (!err) {
+        err = apply_migrations(p, db, h, &from);
+    }
+    if (err) {
+        raw_query(p, db, h, "ROLLBACK");
+        return err;
+    }
+    err = raw_query(p, db, h, "COMMIT");
+    if (!err && from < SCHEMA_VERSION) {
+        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, db->s, PCHAT_LOGNO(00201)
+                     "database schema migrated from version %d to %d",
+                     from, SCHEMA_VERSION);
+    }
+    return err;
+}
+
+/* ---- connections ------------------------------------------------------------ */
+
+/* Per-connection settings: sqlite waits for a busy writer instead of
+ * failing at once, and syncs as configured. */
+static const char *init_connection(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
+{
+    static const char *const sync[] = {"OFF", "NORMAL", "FULL"};
+    const char *err;
+
+    if (strcmp(db->dialect->driver, "sqlite3")) {
+        return NULL;
+    }
+    err = raw_select(p, db, h, "PRAGMA busy_timeout=10000");
+    return err ? err : raw_select(p, db, h, apr_psprintf(
+        p, "PRAGMA synchronous=%s", sync[db->sync]));
+}
+
+static const char *open_handle(apr_pool_t *p, pchat_db *db, apr_dbd_t **h)
+{
+    const char *error = NULL;
+    apr_status_t rv = apr_dbd_open_ex(db->driver, p, db->params, h, &error);
+
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(p, "cannot open the %s database: %s",
+                            db->dialect->driver, error ? error : "(no detail)");
+    }
+    return init_connection(p, db, *h);
+}
+
+static apr_status_t conn_construct(void **resource, void *params,
+                                   apr_pool_t *pool)
+{
+    pchat_db *db = params;
+    pchat_conn *c;
+    apr_pool_t *cp;
+    const char *err;
+
+    apr_pool_create(&cp, pool);
+    apr_pool_tag(cp, "pchat_conn");
+    c = apr_pcalloc(cp, sizeof(*c));
+    c->pool = cp;
+    c->db = db;
+    err = open_handle(cp, db, &c->handle);
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, db->s, PCHAT_LOGNO(00202)
+                     "%s", err);
+        apr_pool_destroy(cp);
+        return APR_EGENERAL;
+    }
+    apr_pool_create(&c->stmt_pool, cp);
+    c->stmts = apr_hash_make(c->stmt_pool);
+    *resource = c;
+    return APR_SUCCESS;
+}
+
+static apr_status_t conn_destruct(void *resource, void *params,
+                                  apr_pool_t *pool)
+{
+    pchat_conn *c = resource;
+
+    apr_pool_destroy(c->stmt_pool);   /* finalises statements first */
+    apr_dbd_close(c->db->driver, c->handle);
+    apr_pool_destroy(c->pool);
+    return APR_SUCCESS;
+}
+
+pchat_conn *pchat_conn_acquire(request_rec *r)
+{
+    pchat_db *db = pchat_conf(r->server)->db;
+    void *resource = NULL;
+    apr_status_t rv;
+
+    if (!db || !db->conns) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(00203)
+                      "no database configured for this server");
+        return NULL;
+    }
+    rv = apr_reslist_acquire(db->conns, &resource);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, PCHAT_LOGNO(00204)
+                      "no database connection available");
+        return NULL;
+    }
+    return resource;
+}
+
+void pchat_conn_release(pchat_conn *c)
+{
+    if (c) {
+        apr_reslist_release(c->db->conns, c);
+    }
+}
+
+/* ---- statements --------------------------------------------------------- */
+
+static int log_db_error(pchat_conn *c, int rv, const char *what,
+                        const char *sql)
+{
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, c->db->s, PCHAT_LOGNO(00205)
+                 "%s failed (%d: %s): %s", what, rv,
+                 apr_dbd_error(c->db->driver, c->handle, rv), sql);
+    return rv ? rv : -1;
+}
+
+static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
+{
+    apr_dbd_prepared_t *stmt = apr_hash_get(c->stmts, text,
+                                            APR_HASH_KEY_STRING);
+    const char *label = NULL;
+
+    if (stmt) {
+        return stmt;
+    }
+    if (c->nstmts >= STMT_CACHE_MAX) {
+        apr_pool_clear(c->stmt_pool);
+        c->stmts = apr_hash_make(c->stmt_pool);
+        c->nstmts = 0;
+    }
+    text = apr_pstrdup(c->stmt_pool, text);
+    if (!strcmp(c->db->dialect->driver, "pgsql")) {
+        /* pgsql prepares on the server only under a name. */
+        label = apr_psprintf(c->stmt_pool, "pchat_%u_%pp", c->nstmts, c);
+    }
+    *rv = apr_dbd_prepare(c->db->driver, c->stmt_pool, c->handle, text,
+                          label, &stmt);
+    if (*rv) {
+        log_db_error(c, *rv, "prepare", text);
+        return NULL;
+    }
+    apr_hash_set(c->stmts, text, APR_HASH_KEY_STRING, stmt);
+    c->nstmts++;
+    return stmt;
+}
+
+int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
+                    apr_dbd_results_t **res)
+{
+    int rv = 0;
+    apr_dbd_prepared_t *stmt = prepared(c, sql->text, &rv);
+
+    if (!stmt) {
+        return rv ? rv : -1;
+    }
+    *res = NULL;
+    rv = apr_dbd_pbselect(c->db->driver, p, c->handle, res, stmt, 0,
+                          (const void **)sql->args->elts);
+    return rv ? log_db_error(c, rv, "select", sql->text) : 0;
+}
+
+int pchat_db_exec(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
+                  int *nrows)
+{
+    int rv = 0;
+    apr_dbd_prepared_t *stmt = prepared(c, sql->text, &rv);
+
+    if (!stmt) {
+        return rv ? rv : -1;
+    }
+    *nrows = 0;
+    rv = apr_dbd_pbquery(c->db->driver, p, c->handle, nrows, stmt,
+                         (const void **)sql->args->elts);
+    if (rv && !pchat_db_is_unique_violation(c, rv)) {
+        log_db_error(c, rv, "query", sql->text);
+    }
+    return rv;
+}
+
+apr_dbd_row_t *pchat_db_next_row(pchat_conn *c, apr_pool_t *p,
+                                 apr_dbd_results_t *res)
+{
+    apr_dbd_row_t *row = NULL;
+
+    return apr_dbd_get_row(c->db->driver, p, res, &row, -1) == 0 ? row : NULL;
+}
+
+const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col)
+{
+    return apr_dbd_get_entry(c->db->driver, row, col);
+}
+
+int pchat_db_is_unique_violation(pchat_conn *c, int rv)
+{
+    const char *msg = rv ? apr_dbd_error(c->db->driver, c->handle, rv) : NULL;
+
+    return msg && (strstr(msg, "UNIQUE constraint")
+                   || strstr(msg, "duplicate key"));
+}
+
+static int txn_query(pchat_conn *c, const char *sql)
+{
+    int nrows, rv = apr_dbd_query(c->db->driver, c->handle, &nrows, sql);
+
+    return rv ? log_db_error(c, rv, "transaction", sql) : 0;
+}
+
+int pchat_db_begin(pchat_conn *c)
+{
+    return txn_query(c, c->db->dialect->begin_write);
+}
+
+int pchat_db_commit(pchat_conn *c)
+{
+    return txn_query(c, "COMMIT");
+}
+
+void pchat_db_rollback(pchat_conn *c)
+{
+    txn_query(c, "ROLLBACK");
+}
+
+/* ---- setup ----------------------------------------------------------------- */
+
+static const pchat_dialect *find_dialect(const char *driver)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
+        if (!strcmp(dialects[i].driver, driver)) {
+            return &dialects[i];
+        }
+    }
+    return NULL;
+}
+
+/* The child processes run as the configured User: when we start as root,
+ * the sqlite file, its WAL files and a directory we created are theirs. */
+static void give_to_child_user(apr_pool_t *p, const char *path)
+{
+    if (geteuid() == 0 && chown(path, ap_unixd_config.user_id,
+                                ap_unixd_config.group_id) != 0
+        && errno != ENOENT) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, errno, NULL,
+                     PCHAT_LOGNO(00206) "cannot hand %s to the child user",
+                     path);
+    }
+}
+
+static const char *prepare_sqlite_dir(apr_pool_t *p, const char *file)
+{
+    char *dir = ap_make_dirstr_parent(p, file);
+    apr_finfo_t fi;
+
+    if (apr_stat(&fi, dir, APR_FINFO_TYPE, p) != APR_SUCCESS) {
+        apr_status_t rv = apr_dir_make_recursive(
+            dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE
+                 | APR_FPROT_GREAD | APR_FPROT_GEXECUTE, p);
+        if (rv != APR_SUCCESS) {
+            return apr_psprintf(p, "cannot create the directory %s", dir);
+        }
+        give_to_child_user(p, dir);
+    }
+    return NULL;
+}
+
+static void give_sqlite_files(apr_pool_t *p, const char *file)
+{
+    give_to_child_user(p, file);
+    give_to_child_user(p, apr_pstrcat(p, file, "-wal", NULL));
+    give_to_child_user(p, apr_pstrcat(p, file, "-shm", NULL));
+}
+
+static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
+                           server_rec *s, pchat_db **out)
+{
+    const char *driver = pchat_conf_db_driver(s);
+    pchat_db *db = apr_pcalloc(pconf, sizeof(*db));
+    apr_dbd_t *h = NULL;
+    const char *err;
+    apr_status_t rv;
+
+    db->s = s;
+    db->params = pchat_conf_db_params(pconf, s);
+    db->dialect = find_dialect(driver);
+    db->sync = pchat_conf_sqlite_sync(s);
+    db->max = pchat_conf_db_max(s);
+    rv = apr_dbd_get_driver(pconf, driver, &db->driver);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(ptemp, "PayloadChatDatabase: the APR DBD driver "
+                            "'%s' is not available (Debian package "
+                            "libaprutil1-dbd-%s)", driver, driver);
+    }
+    if (!strcmp(driver, "sqlite3")
+        && (err = prepare_sqlite_dir(ptemp, db->params))) {
+        return err;
+    }
+    err = open_handle(ptemp, db, &h);
+    if (!err) {
+        err = migrate(ptemp, db, h);
+        apr_dbd_close(db->driver, h);
+    }
+    if (!strcmp(driver, "sqlite3")) {
+        give_sqlite_files(ptemp, db->params);
+    }
+    *out = db;
+    return err;
+}
+
+/* An earlier server with the same database, whose store can be shared. */
+static pchat_db *same_db(apr_pool_t *p, server_rec *first, server_rec *vs)
+{
+    const char *driver = pchat_conf_db_driver(vs);
+    const char *params = pchat_conf_db_params(p, vs);
+    server_rec *o;
+
+    for (o = first; o != vs; o = o->next) {
+        pchat_db *db = pchat_conf(o)->db;
+        if (db && !strcmp(db->dialect->driver, driver)
+            && !strcmp(db->params, params)) {
+            return db;
+        }
+    }
+    return NULL;
+}
+
+const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              server_rec *s)
+{
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        pchat_server_conf *conf = pchat_conf(vs);
+        const char *err;
+
+        conf->db = same_db(ptemp, s, vs);
+        if (!conf->db && (err = open_db(pconf, ptemp, vs, &conf->db))) {
+            return err;
+        }
+    }
+    return NULL;
+}
+
+apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        pchat_db *db = pchat_conf(vs)->db;
+        apr_status_t rv;
+
+        if (!db || db->conns) {
+            continue;
+        }
+        rv = apr_reslist_create(&db->conns, 0, db->max, db->max, CONN_TTL,
+                                conn_construct, conn_destruct, db, pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, vs, PCHAT_LOGNO(00207)
+                         "cannot create the database connection pool");
+            return rv;
+        }
+        apr_reslist_timeout_set(db->conns, ACQUIRE_TIMEOUT);
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,58 @@
+/* Storage through APR DBD: a per-child pool of connections, a per-connection
+ * cache of prepared statements, schema migrations, and SQL text built only
+ * from our own fragments with every value bound as a parameter. */
+#ifndef PCHAT_STORE_H
+#define PCHAT_STORE_H
+
+#include "pchat_private.h"
+#include "pchat_config.h"
+#include "apr_dbd.h"
+
+/* SQL text plus its bound arguments, in placeholder order. */
+typedef struct {
+    apr_pool_t *pool;
+    char *text;
+    apr_array_header_t *args;   /* of const void *, as apr_dbd_pbselect */
+} pchat_sql;
+
+pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text);
+/* Appends trusted text (never request data). */
+void pchat_sql_add(pchat_sql *sql, const char *text);
+/* Appends a placeholder bound to an integer / a string. */
+void pchat_sql_int(pchat_sql *sql, apr_int64_t v);
+void pchat_sql_str(pchat_sql *sql, const char *s);
+/* Appends another statement fragment with its arguments. */
+void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part);
+
+typedef struct pchat_conn pchat_conn;
+
+/* Opens the database once in the parent: creates its directory, migrates
+ * the schema, hands files to the child user.  Returns an error text. */
+const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
+                              server_rec *s);
+/* Creates the connection pool of a child process. */
+apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s);
+
+/* Takes a connection for a short piece of work; give it back at once with
+ * pchat_conn_release.  NULL when none is available (logged). */
+pchat_conn *pchat_conn_acquire(request_rec *r);
+void pchat_conn_release(pchat_conn *c);
+
+/* Runs sql; returns 0 or the driver's error (already logged). */
+int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
+                    apr_dbd_results_t **res);
+int pchat_db_exec(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
+                  int *nrows);
+/* Next row or NULL at the end; reading to the end releases driver state. */
+apr_dbd_row_t *pchat_db_next_row(pchat_conn *c, apr_pool_t *p,
+                                 apr_dbd_results_t *res);
+const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col);
+/* True when the driver reported a unique-constraint violation. */
+int pchat_db_is_unique_violation(pchat_conn *c, int rv);
+
+/* Transactions around several statements on one connection. */
+int pchat_db_begin(pchat_conn *c);
+int pchat_db_commit(pchat_conn *c);
+void pchat_db_rollback(pchat_conn *c);
+
+#endif
