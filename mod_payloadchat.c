@@ -5,6 +5,8 @@
 #include "src/pchat_config.h"
 #include "src/pchat_router.h"
 #include "src/pchat_store.h"
+#include "src/pchat_shm.h"
+#include "ap_mpm.h"
 #include "apr_dbd.h"
 
 /* Claims API URLs before the filesystem mapping sees them. */
@@ -43,6 +45,9 @@ static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     const char *err = pchat_store_setup(pconf, ptemp, s);
 
+    if (pchat_shm_setup(pconf, s) != APR_SUCCESS) {
+        return !OK;
+    }
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00001)
                      "PayloadChatDatabase: %s", err);
@@ -53,7 +58,17 @@ static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
 static void pchat_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    pchat_shm_child_init(pchild, s);
     pchat_store_child_init(pchild, s);
+}
+
+/* The parent frees the shared slot of a child that is gone. */
+static void pchat_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
+                               int slot, mpm_child_status state)
+{
+    if (state == MPM_CHILD_EXITED) {
+        pchat_shm_child_exited(pid);
+    }
 }
 
 static void pchat_register_hooks(apr_pool_t *p)
@@ -61,6 +76,7 @@ static void pchat_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(pchat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(pchat_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(pchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_status(pchat_child_status, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_translate_name(pchat_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(pchat_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pchat_handler, NULL, NULL, APR_HOOK_MIDDLE);

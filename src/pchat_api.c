@@ -5,6 +5,7 @@
 #include "pchat_validate.h"
 #include "pchat_password.h"
 #include "pchat_time.h"
+#include "pchat_shm.h"
 
 #define MSG_NOT_FOUND "Not Found"
 #define MSG_SERVER_ERROR "Something went wrong."
@@ -159,6 +160,14 @@ int pchat_api_find_by_id(pchat_req *q)
                : not_found(q->r);
 }
 
+/* Tells subscribers in every process that messages changed. */
+static void changed(const pchat_collection *coll)
+{
+    if (coll->live) {
+        pchat_shm_notify_change();
+    }
+}
+
 /* ---- writes ---------------------------------------------------------------- */
 
 /* Ids in values that reference no document: a ValidationError, or NULL. */
@@ -234,10 +243,14 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                            ->column);
         pchat_sql_add(sql, ", ");
     }
-    pchat_sql_add(sql, "created_at, updated_at) VALUES (");
+    pchat_sql_add(sql, coll->live ? "seq, created_at, updated_at) VALUES ("
+                                  : "created_at, updated_at) VALUES (");
     for (i = 0; i < v->assigns->nelts; i++) {
         bind_assign(sql, &APR_ARRAY_IDX(v->assigns, i, pchat_assign));
         pchat_sql_add(sql, ", ");
+    }
+    if (coll->live) {
+        pchat_sql_add(sql, PCHAT_NEXT_SEQ ", ");
     }
     pchat_sql_int(sql, now);
     pchat_sql_add(sql, ", ");
@@ -246,9 +259,10 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
     return sql;
 }
 
-/* "UPDATE t SET a = ?, ..., updated_at = ? WHERE where RETURNING id" */
+/* "UPDATE t SET a = ?, ..., updated_at = ? WHERE live AND id = ?
+ * RETURNING id"; one row per statement, so each change gets its own seq. */
 static pchat_sql *update_sql(apr_pool_t *p, const pchat_collection *coll,
-                             const pchat_values *v, const pchat_sql *where)
+                             const pchat_values *v, apr_int64_t id)
 {
     pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(p, "UPDATE ", coll->table,
                                                    " SET ", NULL));
@@ -260,10 +274,14 @@ static pchat_sql *update_sql(apr_pool_t *p, const pchat_collection *coll,
         bind_assign(sql, a);
         pchat_sql_add(sql, ", ");
     }
+    if (coll->live) {
+        pchat_sql_add(sql, "seq = " PCHAT_NEXT_SEQ ", ");
+    }
     pchat_sql_add(sql, "updated_at = ");
     pchat_sql_int(sql, pchat_now_ms());
-    pchat_sql_add(sql, " WHERE ");
-    pchat_sql_cat(sql, where);
+    pchat_sql_add(sql, apr_pstrcat(p, " WHERE ", coll->live ? coll->live
+                                   : "1=1", " AND id = ", NULL));
+    pchat_sql_int(sql, id);
     pchat_sql_add(sql, " RETURNING id");
     return sql;
 }
@@ -377,6 +395,7 @@ static int create(pchat_conn *c, pchat_req *q, pchat_values *v, int depth)
                                             pchat_now_ms()), &ids, &err);
     }
     if (!err && !rv) {
+        changed(q->coll);
         rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
     }
     if (err) {
@@ -395,21 +414,73 @@ int pchat_api_create(pchat_req *q)
     return with_body(q, 1, create);
 }
 
+/* The ids of live documents matching where, in id order. */
+static int matching_ids(pchat_conn *c, request_rec *r,
+                        const pchat_collection *coll, const pchat_sql *where,
+                        json_t **ids)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, apr_pstrcat(
+        r->pool, "SELECT id FROM ", coll->table, " WHERE ", NULL));
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    int rv;
+
+    pchat_sql_cat(sql, pchat_where_live(r->pool, coll, where));
+    pchat_sql_add(sql, " ORDER BY id");
+    rv = pchat_db_select(c, r->pool, sql, &res);
+    *ids = pchat_json_own(r->pool, json_array());
+    while (!rv && (row = pchat_db_next_row(c, r->pool, res))) {
+        json_array_append_new(*ids, json_integer(
+            apr_atoi64(pchat_db_entry(c, row, 0))));
+    }
+    return rv;
+}
+
+/* Updates each of ids in one transaction; *updated gets the ids that
+ * still existed. */
+static int update_ids(pchat_conn *c, pchat_req *q, pchat_values *v,
+                      json_t *ids, json_t **updated, pchat_error **err)
+{
+    json_t *id, *one;
+    size_t i;
+    int rv = pchat_db_begin(c);
+
+    *updated = pchat_json_own(q->r->pool, json_array());
+    json_array_foreach(ids, i, id) {
+        if (rv || *err) {
+            break;
+        }
+        rv = write_returning_ids(c, q->r, q->coll,
+                                 update_sql(q->r->pool, q->coll, v,
+                                            json_integer_value(id)),
+                                 &one, err);
+        json_array_extend(*updated, one);
+    }
+    if (rv || *err) {
+        pchat_db_rollback(c);
+        return rv;
+    }
+    rv = pchat_db_commit(c);
+    if (!rv) {
+        changed(q->coll);
+    }
+    return rv;
+}
+
 static int update_by_id(pchat_conn *c, pchat_req *q, pchat_values *v,
                         int depth)
 {
-    pchat_sql *where = pchat_sql_make(q->r->pool, "id = ");
     json_t *ids, *docs;
     int rv;
     pchat_error *err = check_relations(c, q->r, q->coll, v, &rv);
 
-    pchat_sql_int(where, q->id);
     if (!err && !rv) {
         rv = write_returning_ids(c, q->r, q->coll,
-                                 update_sql(q->r->pool, q->coll, v, where),
+                                 update_sql(q->r->pool, q->coll, v, q->id),
                                  &ids, &err);
     }
     if (!err && !rv) {
+        changed(q->coll);
         rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
     }
     if (err) {
@@ -461,7 +532,7 @@ static int update_many(pchat_conn *c, pchat_req *q, pchat_values *v,
                        int depth)
 {
     pchat_sql *where = NULL;
-    json_t *ids, *docs;
+    json_t *ids, *updated, *docs;
     int rv = 0;
     pchat_error *err = bulk_where(q, &where);
 
@@ -469,12 +540,13 @@ static int update_many(pchat_conn *c, pchat_req *q, pchat_values *v,
         err = check_relations(c, q->r, q->coll, v, &rv);
     }
     if (!err && !rv) {
-        rv = write_returning_ids(c, q->r, q->coll,
-                                 update_sql(q->r->pool, q->coll, v, where),
-                                 &ids, &err);
+        rv = matching_ids(c, q->r, q->coll, where, &ids);
     }
     if (!err && !rv) {
-        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+        rv = update_ids(c, q, v, ids, &updated, &err);
+    }
+    if (!err && !rv) {
+        rv = docs_by_ids(c, q->r, q->coll, updated, depth, &docs);
     }
     if (err) {
         return pchat_send_error(q->r, err);
@@ -487,25 +559,59 @@ int pchat_api_update_many(pchat_req *q)
     return with_body(q, 0, update_many);
 }
 
-/* DELETE ... RETURNING the deleted rows, populated at depth. */
+/* Removes one document: messages become tombstones with the next seq and
+ * their content erased, other collections lose the row. */
+static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
+                             apr_int64_t id)
+{
+    pchat_sql *sql = pchat_sql_make(p, coll->live
+        ? apr_pstrcat(p, "UPDATE ", coll->table, " SET deleted = 1, "
+                      "content = '', seq = " PCHAT_NEXT_SEQ ", updated_at = ",
+                      NULL)
+        : apr_pstrcat(p, "DELETE FROM ", coll->table, " WHERE id = ", NULL));
+
+    if (coll->live) {
+        pchat_sql_int(sql, pchat_now_ms());
+        pchat_sql_add(sql, " WHERE id = ");
+    }
+    pchat_sql_int(sql, id);
+    return sql;
+}
+
+/* Reads the docs matching where at depth, then deletes them, all in one
+ * transaction, so the response shows what was deleted. */
 static int delete_where(pchat_conn *c, request_rec *r,
                         const pchat_collection *coll, const pchat_sql *where,
                         int depth, json_t **docs)
 {
-    pchat_sql *sql = pchat_sql_make(r->pool, apr_pstrcat(
-        r->pool, "DELETE FROM ", coll->table, " WHERE ", NULL));
-    apr_dbd_results_t *res;
-    int rv;
+    json_t *doc;
+    size_t i;
+    int nrows, rv = pchat_db_begin(c);
 
-    pchat_sql_cat(sql, where);
-    pchat_sql_add(sql, apr_pstrcat(r->pool, " RETURNING ",
-                                   pchat_docs_columns(r->pool, coll), NULL));
-    rv = pchat_db_select(c, r->pool, sql, &res);
+    if (!rv) {
+        rv = pchat_docs_select(c, r->pool, coll,
+                               pchat_where_live(r->pool, coll, where),
+                               "id ASC", -1, 0, docs);
+    }
+    if (!rv) {
+        rv = pchat_docs_populate(c, r->pool, coll, *docs, depth);
+    }
+    json_array_foreach(rv ? NULL : *docs, i, doc) {
+        json_int_t id = json_integer_value(json_object_get(doc, "id"));
+        if ((rv = pchat_db_exec(c, r->pool, delete_sql(r->pool, coll, id),
+                                &nrows))) {
+            break;
+        }
+    }
     if (rv) {
+        pchat_db_rollback(c);
         return rv;
     }
-    *docs = pchat_docs_read(c, r->pool, coll, res);
-    return pchat_docs_populate(c, r->pool, coll, *docs, depth);
+    rv = pchat_db_commit(c);
+    if (!rv && json_array_size(*docs)) {
+        changed(coll);
+    }
+    return rv;
 }
 
 int pchat_api_delete_by_id(pchat_req *q)

@@ -17,7 +17,7 @@ static const pchat_field user_fields[] = {
 
 const pchat_collection pchat_users = {
     "users", "users", "User", "Users",
-    user_fields, sizeof(user_fields) / sizeof(user_fields[0])
+    user_fields, sizeof(user_fields) / sizeof(user_fields[0]), NULL
 };
 
 static const pchat_field message_fields[] = {
@@ -37,7 +37,8 @@ static const pchat_field message_fields[] = {
 
 const pchat_collection pchat_messages = {
     "messages", "messages", "Message", "Messages",
-    message_fields, sizeof(message_fields) / sizeof(message_fields[0])
+    message_fields, sizeof(message_fields) / sizeof(message_fields[0]),
+    "deleted = 0"
 };
 
 const pchat_collection *pchat_collection_find(const char *slug)

@@ -38,7 +38,13 @@ struct pchat_collection {
     const char *plural;
     const pchat_field *fields;
     int nfields;
+    /* Messages keep tombstones and a change sequence for the stream: the
+     * SQL condition of live rows, or NULL for plain collections. */
+    const char *live;
 };
+
+/* The next change sequence number, as an SQL expression. */
+#define PCHAT_NEXT_SEQ "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages)"
 
 extern const pchat_collection pchat_users;
 extern const pchat_collection pchat_messages;

@@ -232,9 +232,10 @@ json_t *pchat_docs_by_id(pchat_conn *conn, apr_pool_t *p,
                          const pchat_collection *c, apr_int64_t id, int depth,
                          int *rv)
 {
-    pchat_sql *where = pchat_sql_make(p, "id = ");
+    pchat_sql *where = pchat_sql_make(p, c->live ? c->live : "1=1");
     json_t *docs;
 
+    pchat_sql_add(where, " AND id = ");
     pchat_sql_int(where, id);
     *rv = pchat_docs_select(conn, p, c, where, NULL, -1, 0, &docs);
     if (!*rv) {

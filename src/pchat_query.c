@@ -511,6 +511,19 @@ pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                           : NULL;
 }
 
+pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
+                            const pchat_sql *where)
+{
+    pchat_sql *sql;
+
+    if (!c->live) {
+        return (pchat_sql *)where;
+    }
+    sql = pchat_sql_make(p, apr_pstrcat(p, c->live, " AND ", NULL));
+    pchat_sql_cat(sql, where);
+    return sql;
+}
+
 /* ---- sort and paging -------------------------------------------------------- */
 
 /* Unknown sort fields are an error here (Payload ignores them silently,
@@ -613,5 +626,6 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
     if (err) {
         return err;
     }
+    q->where = pchat_where_live(p, c, q->where);
     return compile_sort(p, c, json_object_get(qs, "sort"), &q->order);
 }

@@ -32,4 +32,8 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out);
 
+/* where restricted to live documents (no tombstones). */
+pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
+                            const pchat_sql *where);
+
 #endif

@@ -105,7 +105,19 @@ static const char *const migration_1[] = {
     NULL
 };
 
-static const char *const *const migrations[] = {migration_1};
+/* The stream's cursor: every change to a message (create, update, delete)
+ * gives it the next seq, assigned inside the writing transaction, so seq
+ * order is commit order.  Deleted messages stay as tombstones (content
+ * blanked) so that subscribers learn of the delete. */
+static const char *const migration_2[] = {
+    "ALTER TABLE messages ADD COLUMN seq BIGINT",
+    "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+    "UPDATE messages SET seq = id",
+    "CREATE UNIQUE INDEX messages_seq ON messages (seq)",
+    NULL
+};
+
+static const char *const *const migrations[] = {migration_1, migration_2};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,

@@ -1,0 +1,23 @@
+/* Counters shared by every child process of this Apache: a change counter
+ * that writers bump after each commit, and live subscribers per child. */
+#ifndef PCHAT_SHM_H
+#define PCHAT_SHM_H
+
+#include "pchat_private.h"
+
+/* Creates the shared segment (parent, post_config). */
+apr_status_t pchat_shm_setup(apr_pool_t *pconf, server_rec *s);
+/* Claims this child's slot (child_init). */
+void pchat_shm_child_init(apr_pool_t *pchild, server_rec *s);
+/* Frees the slot of a child that has exited (parent, child_status hook). */
+void pchat_shm_child_exited(pid_t pid);
+
+/* After a committed change to messages. */
+void pchat_shm_notify_change(void);
+apr_uint32_t pchat_shm_changes(void);
+
+/* Adds delta to this child's subscribers; returns the new node total. */
+apr_uint32_t pchat_shm_subscribers_add(int delta);
+apr_uint32_t pchat_shm_subscribers_total(void);
+
+#endif
