@@ -6,6 +6,7 @@
 #include "src/pchat_router.h"
 #include "src/pchat_store.h"
 #include "src/pchat_shm.h"
+#include "src/pchat_stream.h"
 #include "ap_mpm.h"
 #include "apr_dbd.h"
 
@@ -60,6 +61,7 @@ static void pchat_child_init(apr_pool_t *pchild, server_rec *s)
 {
     pchat_shm_child_init(pchild, s);
     pchat_store_child_init(pchild, s);
+    pchat_stream_child_init(pchild, s);
 }
 
 /* The parent frees the shared slot of a child that is gone. */

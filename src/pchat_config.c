@@ -22,6 +22,12 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->sqlite_sync = PCHAT_SYNC_UNSET;
     conf->max_body = -1;
     conf->max_limit = -1;
+    conf->poll_ms = -1;
+    conf->keepalive_s = -1;
+    conf->batch = -1;
+    conf->backlog = -1;
+    conf->max_subscribers = -1;
+    conf->retry_ms = -1;
     return conf;
 }
 
@@ -41,6 +47,12 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_body, -1);
     MERGE(max_limit, -1);
     MERGE(cors, NULL);
+    MERGE(poll_ms, -1);
+    MERGE(keepalive_s, -1);
+    MERGE(batch, -1);
+    MERGE(backlog, -1);
+    MERGE(max_subscribers, -1);
+    MERGE(retry_ms, -1);
     return conf;
 }
 
@@ -85,6 +97,20 @@ int pchat_conf_max_limit(const server_rec *s)
     int n = pchat_conf(s)->max_limit;
     return n > 0 ? n : DEFAULT_MAX_LIMIT;
 }
+
+#define INT_GETTER(name, field, dflt) \
+    int pchat_conf_##name(const server_rec *s) \
+    { \
+        int n = pchat_conf(s)->field; \
+        return n >= 0 ? n : (dflt); \
+    }
+
+INT_GETTER(poll_ms, poll_ms, 1000)
+INT_GETTER(keepalive_s, keepalive_s, 30)
+INT_GETTER(batch, batch, 100)
+INT_GETTER(backlog, backlog, 20)
+INT_GETTER(max_subscribers, max_subscribers, 10000)
+INT_GETTER(retry_ms, retry_ms, 2000)
 
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin)
 {
@@ -131,6 +157,28 @@ static const char *parse_number(cmd_parms *cmd, const char *arg,
     return NULL;
 }
 
+/* A whole-number directive: where it is stored and its allowed range. */
+typedef struct {
+    size_t offset;
+    int min;
+    int max;
+} int_slot;
+
+static const char *set_int(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const int_slot *slot = cmd->info;
+    apr_int64_t n;
+    const char *err = parse_number(cmd, arg, slot->min, slot->max, &n);
+
+    if (!err) {
+        *(int *)((char *)cmd_conf(cmd) + slot->offset) = (int)n;
+    }
+    return err;
+}
+
+#define SLOT(field, min, max) \
+    (&(int_slot){APR_OFFSETOF(pchat_server_conf, field), min, max})
+
 static const char *set_mount(cmd_parms *cmd, void *dconf, const char *arg)
 {
     size_t len = strlen(arg);
@@ -172,17 +220,6 @@ static const char *set_database(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-static const char *set_db_max(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    apr_int64_t n;
-    const char *err = parse_number(cmd, arg, 1, 1024, &n);
-
-    if (!err) {
-        cmd_conf(cmd)->db_max = (int)n;
-    }
-    return err;
-}
-
 static const char *set_sqlite_sync(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
@@ -215,17 +252,6 @@ static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
     return err;
 }
 
-static const char *set_max_limit(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    apr_int64_t n;
-    const char *err = parse_number(cmd, arg, 1, 1000000, &n);
-
-    if (!err) {
-        cmd_conf(cmd)->max_limit = (int)n;
-    }
-    return err;
-}
-
 static const char *add_cors_origin(cmd_parms *cmd, void *dconf,
                                    const char *arg)
 {
@@ -252,14 +278,35 @@ const command_rec pchat_directives[] = {
                   "URL path where the API is mounted (default /api)"),
     AP_INIT_TAKE2("PayloadChatDatabase", set_database, NULL, RSRC_CONF,
                   "DBD driver (sqlite3 or pgsql) and its parameters"),
-    AP_INIT_TAKE1("PayloadChatDBMaxConnections", set_db_max, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PayloadChatDBMaxConnections", set_int,
+                  SLOT(db_max, 1, 1024), RSRC_CONF,
                   "Database connections per child process (default 16)"),
     AP_INIT_TAKE1("PayloadChatSQLiteSync", set_sqlite_sync, NULL, RSRC_CONF,
                   "sqlite durability: FULL (default), NORMAL or OFF"),
     AP_INIT_TAKE1("PayloadChatMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Largest accepted request body in bytes (default 1 MiB)"),
-    AP_INIT_TAKE1("PayloadChatMaxLimit", set_max_limit, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PayloadChatMaxLimit", set_int, SLOT(max_limit, 1, 1000000),
+                  RSRC_CONF,
                   "Largest page size a client may ask for (default 1000)"),
+    AP_INIT_TAKE1("PayloadChatStreamPollInterval", set_int,
+                  SLOT(poll_ms, 50, 60000), RSRC_CONF,
+                  "Milliseconds between database polls for changes made by "
+                  "other nodes (default 1000)"),
+    AP_INIT_TAKE1("PayloadChatStreamKeepAlive", set_int,
+                  SLOT(keepalive_s, 1, 3600), RSRC_CONF,
+                  "Seconds between keep-alive frames (default 30)"),
+    AP_INIT_TAKE1("PayloadChatStreamBatch", set_int, SLOT(batch, 1, 1000),
+                  RSRC_CONF, "Most messages in one frame (default 100)"),
+    AP_INIT_TAKE1("PayloadChatStreamBacklog", set_int, SLOT(backlog, 0, 1000),
+                  RSRC_CONF, "Messages replayed to a subscriber that starts "
+                  "without a cursor (default 20)"),
+    AP_INIT_TAKE1("PayloadChatStreamMaxSubscribers", set_int,
+                  SLOT(max_subscribers, 1, 1000000), RSRC_CONF,
+                  "Most concurrent stream subscribers on this node "
+                  "(default 10000)"),
+    AP_INIT_TAKE1("PayloadChatStreamRetry", set_int,
+                  SLOT(retry_ms, 100, 600000), RSRC_CONF,
+                  "Reconnect delay hint sent to clients, ms (default 2000)"),
     AP_INIT_ITERATE("PayloadChatCORSOrigins", add_cors_origin, NULL,
                     RSRC_CONF, "Origins allowed to call the API from a "
                     "browser, or *"),

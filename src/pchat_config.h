@@ -23,6 +23,12 @@ typedef struct {
     apr_off_t max_body;          /* request body ceiling in bytes */
     int max_limit;               /* ceiling of ?limit= */
     apr_array_header_t *cors;    /* allowed origins (const char *) */
+    int poll_ms;                 /* stream: backstop poll of the database */
+    int keepalive_s;             /* stream: keep-alive frame interval */
+    int batch;                   /* stream: docs per frame */
+    int backlog;                 /* stream: history replayed on a fresh start */
+    int max_subscribers;         /* stream: per Apache node */
+    int retry_ms;                /* stream: the retry: hint */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
 
@@ -39,6 +45,12 @@ int pchat_conf_db_max(const server_rec *s);
 pchat_sync_mode pchat_conf_sqlite_sync(const server_rec *s);
 apr_off_t pchat_conf_max_body(const server_rec *s);
 int pchat_conf_max_limit(const server_rec *s);
+int pchat_conf_poll_ms(const server_rec *s);
+int pchat_conf_keepalive_s(const server_rec *s);
+int pchat_conf_batch(const server_rec *s);
+int pchat_conf_backlog(const server_rec *s);
+int pchat_conf_max_subscribers(const server_rec *s);
+int pchat_conf_retry_ms(const server_rec *s);
 /* True when the Origin may use the API from a browser. */
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
 

@@ -36,8 +36,18 @@ static json_t *field_value(const pchat_field *f, const char *text)
     }
 }
 
-static json_t *row_to_doc(pchat_conn *conn, const pchat_collection *c,
-                          apr_dbd_row_t *row)
+int pchat_docs_ncolumns(const pchat_collection *c)
+{
+    int i, n = 0;
+
+    for (i = 0; i < c->nfields; i++) {
+        n += pchat_field_readable(&c->fields[i]);
+    }
+    return n;
+}
+
+json_t *pchat_docs_row(pchat_conn *conn, const pchat_collection *c,
+                       apr_dbd_row_t *row)
 {
     json_t *doc = json_object();
     int i, col = 0;
@@ -60,7 +70,7 @@ json_t *pchat_docs_read(pchat_conn *conn, apr_pool_t *p,
     apr_dbd_row_t *row;
 
     while ((row = pchat_db_next_row(conn, p, res))) {
-        json_array_append_new(docs, row_to_doc(conn, c, row));
+        json_array_append_new(docs, pchat_docs_row(conn, c, row));
     }
     return docs;
 }

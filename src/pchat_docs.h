@@ -10,6 +10,12 @@
 /* "id, sender, ..." — the columns of the readable fields, in field order. */
 const char *pchat_docs_columns(apr_pool_t *p, const pchat_collection *c);
 
+/* The doc in the first columns of row (as pchat_docs_columns); the number
+ * of those columns is pchat_docs_ncolumns. */
+json_t *pchat_docs_row(pchat_conn *conn, const pchat_collection *c,
+                       apr_dbd_row_t *row);
+int pchat_docs_ncolumns(const pchat_collection *c);
+
 /* Reads every row of res (columns as pchat_docs_columns) into an array of
  * docs with relations as ids.  The array belongs to p. */
 json_t *pchat_docs_read(pchat_conn *conn, apr_pool_t *p,

@@ -4,6 +4,7 @@
 #include "pchat_config.h"
 #include "pchat_api.h"
 #include "pchat_query.h"
+#include "pchat_stream.h"
 
 typedef int (*endpoint_fn)(pchat_req *q);
 
@@ -13,7 +14,9 @@ typedef struct {
 } pchat_method;
 
 /* The kinds of path below /{slug}. */
-typedef enum { PATH_COLLECTION, PATH_COUNT, PATH_ID } path_kind;
+typedef enum {
+    PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS
+} path_kind;
 
 typedef struct {
     path_kind kind;
@@ -31,6 +34,8 @@ static const pchat_route_def routes[] = {
                {M_PATCH, pchat_api_update_by_id},
                {M_DELETE, pchat_api_delete_by_id},
                {0, NULL}}},
+    {PATH_STREAM, {{M_GET, pchat_stream_handler}, {0, NULL}}},
+    {PATH_STREAM_STATS, {{M_GET, pchat_stream_stats}, {0, NULL}}},
 };
 
 int pchat_router_claims(const request_rec *r)
@@ -81,7 +86,17 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q)
     slug = apr_strtok((char *)rest, "/", &state);
     sub = slug ? apr_strtok(NULL, "/", &state) : NULL;
     extra = sub ? apr_strtok(NULL, "/", &state) : NULL;
-    if (!slug || extra || !(q->coll = pchat_collection_find(slug))) {
+    if (!slug || !(q->coll = pchat_collection_find(slug))) {
+        return NULL;
+    }
+    if (q->coll == &pchat_messages && sub && !strcmp(sub, "sse")) {
+        if (!extra) {
+            return &routes[PATH_STREAM];
+        }
+        return strcmp(extra, "stats") || apr_strtok(NULL, "/", &state)
+               ? NULL : &routes[PATH_STREAM_STATS];
+    }
+    if (extra) {
         return NULL;
     }
     if (!sub) {

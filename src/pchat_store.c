@@ -312,24 +312,34 @@ static apr_status_t conn_destruct(void *resource, void *params,
     return APR_SUCCESS;
 }
 
-pchat_conn *pchat_conn_acquire(request_rec *r)
+pchat_db *pchat_store_db(const server_rec *s)
 {
-    pchat_db *db = pchat_conf(r->server)->db;
+    return pchat_conf(s)->db;
+}
+
+pchat_conn *pchat_conn_acquire_server(server_rec *s)
+{
+    pchat_db *db = pchat_conf(s)->db;
     void *resource = NULL;
     apr_status_t rv;
 
     if (!db || !db->conns) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(00203)
-                      "no database configured for this server");
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, PCHAT_LOGNO(00203)
+                     "no database configured for this server");
         return NULL;
     }
     rv = apr_reslist_acquire(db->conns, &resource);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, rv, r, PCHAT_LOGNO(00204)
-                      "no database connection available");
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCHAT_LOGNO(00204)
+                     "no database connection available");
         return NULL;
     }
     return resource;
+}
+
+pchat_conn *pchat_conn_acquire(request_rec *r)
+{
+    return pchat_conn_acquire_server(r->server);
 }
 
 void pchat_conn_release(pchat_conn *c)

@@ -37,6 +37,11 @@ apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s);
  * pchat_conn_release.  NULL when none is available (logged). */
 pchat_conn *pchat_conn_acquire(request_rec *r);
 void pchat_conn_release(pchat_conn *c);
+/* The same for work that has no request (the stream's hub). */
+pchat_conn *pchat_conn_acquire_server(server_rec *s);
+
+/* The store of a server, to tell servers that share one apart. */
+pchat_db *pchat_store_db(const server_rec *s);
 
 /* Runs sql; returns 0 or the driver's error (already logged). */
 int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,

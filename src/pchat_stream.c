@@ -1,0 +1,571 @@
+/* The stream.
+ *
+ * Every change to a message gives it the next `seq` inside the writing
+ * transaction (see pchat_store.c), so seq order is commit order and a
+ * cursor "everything after seq S" loses nothing and repeats nothing.
+ *
+ * Each child process runs one hub thread per database.  It learns of new
+ * changes cheaply: writers in any child of this node bump a counter in
+ * shared memory (checked every HUB_TICK), and once per poll interval the hub
+ * asks the database for MAX(seq) to see writes made by other nodes.  Only
+ * when the known maximum grows do subscribers query the database, so an
+ * idle stream costs one query per process per interval, whatever the
+ * number of subscribers. */
+#include <poll.h>
+#include "apr_thread_proc.h"
+#include "apr_thread_cond.h"
+#include "apr_lib.h"
+#include "ap_mpm.h"
+#include "http_core.h"
+#include "pchat_stream.h"
+#include "pchat_config.h"
+#include "pchat_docs.h"
+#include "pchat_query.h"
+#include "pchat_shm.h"
+
+#define HUB_TICK apr_time_from_msec(10)
+/* A blocked subscriber wakes at least this often to notice a gone client. */
+#define MAX_WAIT apr_time_from_sec(1)
+
+typedef struct pchat_hub {
+    server_rec *s;
+    pchat_db *db;
+    apr_thread_mutex_t *mu;
+    apr_thread_cond_t *changed;   /* broadcast when known_seq grows */
+    apr_int64_t known_seq;        /* highest seq known to this process */
+    int stopping;
+    int subscribers;              /* in this process */
+    apr_thread_t *thread;
+    struct pchat_hub *next;
+} pchat_hub;
+
+static pchat_hub *hubs;           /* this child's, one per database */
+
+/* ---- the hub -------------------------------------------------------- */
+
+static apr_int64_t max_seq(pchat_conn *c, apr_pool_t *p, int *rv)
+{
+    pchat_sql *sql = pchat_sql_make(p, "SELECT MAX(seq) FROM messages");
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    apr_int64_t max = 0;
+
+    *rv = pchat_db_select(c, p, sql, &res);
+    while (!*rv && (row = pchat_db_next_row(c, p, res))) {
+        const char *v = pchat_db_entry(c, row, 0);
+        max = v ? apr_atoi64(v) : 0;
+    }
+    return max;
+}
+
+static void hub_probe(pchat_hub *hub, apr_pool_t *p)
+{
+    pchat_conn *c = pchat_conn_acquire_server(hub->s);
+    apr_int64_t max;
+    int rv;
+
+    if (!c) {
+        return;
+    }
+    max = max_seq(c, p, &rv);
+    pchat_conn_release(c);
+    apr_thread_mutex_lock(hub->mu);
+    if (!rv && max > hub->known_seq) {
+        hub->known_seq = max;
+        apr_thread_cond_broadcast(hub->changed);
+    }
+    apr_thread_mutex_unlock(hub->mu);
+}
+
+static int mpm_stopping(void)
+{
+    int state = AP_MPMQ_RUNNING;
+
+    ap_mpm_query(AP_MPMQ_MPM_STATE, &state);
+    return state == AP_MPMQ_STOPPING;
+}
+
+static void *APR_THREAD_FUNC hub_main(apr_thread_t *thread, void *data)
+{
+    pchat_hub *hub = data;
+    apr_pool_t *p;
+    apr_uint32_t seen = pchat_shm_changes();
+    apr_time_t poll = apr_time_from_msec(pchat_conf_poll_ms(hub->s));
+    apr_time_t next_probe = 0;
+
+    apr_pool_create(&p, NULL);
+    apr_pool_tag(p, "pchat_hub");
+    while (!hub->stopping) {
+        apr_uint32_t now_changes = pchat_shm_changes();
+        apr_time_t now = apr_time_now();
+
+        if (hub->subscribers > 0
+            && (now_changes != seen || now >= next_probe)) {
+            seen = now_changes;
+            next_probe = now + poll;
+            hub_probe(hub, p);
+            apr_pool_clear(p);
+        }
+        if (mpm_stopping()) {
+            apr_thread_mutex_lock(hub->mu);
+            hub->stopping = 1;
+            apr_thread_cond_broadcast(hub->changed);
+            apr_thread_mutex_unlock(hub->mu);
+        }
+        apr_sleep(HUB_TICK);
+    }
+    apr_pool_destroy(p);
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+
+static apr_status_t hub_stop(void *data)
+{
+    pchat_hub *hub = data;
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(hub->mu);
+    hub->stopping = 1;
+    apr_thread_cond_broadcast(hub->changed);
+    apr_thread_mutex_unlock(hub->mu);
+    apr_thread_join(&rv, hub->thread);
+    return APR_SUCCESS;
+}
+
+static pchat_hub *hub_for(const server_rec *s)
+{
+    pchat_db *db = pchat_store_db(s);
+    pchat_hub *hub;
+
+    for (hub = hubs; hub; hub = hub->next) {
+        if (hub->db == db) {
+            return hub;
+        }
+    }
+    return NULL;
+}
+
+void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        pchat_hub *hub;
+
+        if (!pchat_store_db(vs) || hub_for(vs)) {
+            continue;
+        }
+        hub = apr_pcalloc(pchild, sizeof(*hub));
+        hub->s = vs;
+        hub->db = pchat_store_db(vs);
+        apr_thread_mutex_create(&hub->mu, APR_THREAD_MUTEX_DEFAULT, pchild);
+        apr_thread_cond_create(&hub->changed, pchild);
+        if (apr_thread_create(&hub->thread, NULL, hub_main, hub, pchild)
+            != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, PCHAT_LOGNO(00501)
+                         "cannot start the stream hub thread");
+            continue;
+        }
+        apr_pool_cleanup_register(pchild, hub, hub_stop,
+                                  apr_pool_cleanup_null);
+        hub->next = hubs;
+        hubs = hub;
+    }
+}
+
+/* ---- frames ---------------------------------------------------------- */
+
+typedef struct {
+    request_rec *r;
+    pchat_hub *hub;
+    pchat_sql *filter;          /* the subscriber's where, as in find */
+    apr_pool_t *tick;           /* per-delivery work, cleared each time */
+    apr_bucket_brigade *bb;
+    apr_int64_t cursor;         /* seq of the last change delivered */
+    apr_int64_t checked;        /* hub->known_seq at the last full read */
+    apr_time_t next_ping;
+    apr_time_t keepalive;
+    int batch;
+} pchat_sub;
+
+static void frame(pchat_sub *sub, const char *event, apr_int64_t id,
+                  json_t *data)
+{
+    apr_brigade_printf(sub->bb, NULL, NULL, "id: %" APR_INT64_T_FMT
+                       "\nevent: %s\ndata: ", id, event);
+    pchat_json_to_brigade(data, sub->bb);
+    apr_brigade_puts(sub->bb, NULL, NULL, "\n\n");
+}
+
+/* Sends what is in the brigade now; false when the client is gone. */
+static int flush(pchat_sub *sub)
+{
+    request_rec *r = sub->r;
+    apr_status_t rv;
+
+    APR_BRIGADE_INSERT_TAIL(sub->bb, apr_bucket_flush_create(
+        r->connection->bucket_alloc));
+    rv = ap_pass_brigade(r->output_filters, sub->bb);
+    apr_brigade_cleanup(sub->bb);
+    if (rv != APR_SUCCESS || r->connection->aborted) {
+        r->connection->aborted = 1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Users in stream docs are reduced to id and email, as the original app's
+ * populate: {users: {email: true}} did. */
+static void reduce_users(json_t *docs)
+{
+    static const char *const fields[] = {"sender", "receiver"};
+    json_t *doc;
+    size_t i, f;
+
+    json_array_foreach(docs, i, doc) {
+        for (f = 0; f < 2; f++) {
+            json_t *u = json_object_get(doc, fields[f]);
+            if (json_is_object(u)) {
+                json_object_set_new(doc, fields[f], json_pack(
+                    "{s:O,s:O,s:s}", "id", json_object_get(u, "id"),
+                    "email", json_object_get(u, "email"),
+                    "collection", "users"));
+            }
+        }
+    }
+}
+
+/* Frames one run of docs: upserts as `message`, tombstones as `delete`. */
+static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
+                    apr_int64_t last_seq)
+{
+    json_t *doc;
+    size_t i;
+
+    if (!json_array_size(docs)) {
+        return 0;
+    }
+    if (deleted) {
+        json_t *ids = pchat_json_own(sub->tick, json_array());
+        json_array_foreach(docs, i, doc) {
+            json_array_append_new(ids, json_pack("{s:O}", "id",
+                                                 json_object_get(doc, "id")));
+        }
+        frame(sub, "delete", last_seq, ids);
+        return 0;
+    }
+    if (pchat_docs_populate(c, sub->tick, &pchat_messages, docs, 1)) {
+        return -1;
+    }
+    reduce_users(docs);
+    frame(sub, "message", last_seq, docs);
+    return 0;
+}
+
+/* Reads up to one batch of changes after the cursor and frames them in
+ * seq order.  Returns the number of rows, or -1 on a database error. */
+static int deliver_batch(pchat_sub *sub, pchat_conn *c)
+{
+    apr_pool_t *p = sub->tick;
+    int ncols = pchat_docs_ncolumns(&pchat_messages), n = 0, run_deleted = -1;
+    pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(
+        p, "SELECT ", pchat_docs_columns(p, &pchat_messages),
+        ", seq, deleted FROM messages WHERE seq > ", NULL));
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    json_t *run = pchat_json_own(p, json_array());
+    apr_int64_t seq = sub->cursor, run_seq = 0;
+
+    pchat_sql_int(sql, sub->cursor);
+    pchat_sql_add(sql, " AND ");
+    pchat_sql_cat(sql, sub->filter);
+    pchat_sql_add(sql, " ORDER BY seq LIMIT ");
+    pchat_sql_int(sql, sub->batch);
+    if (pchat_db_select(c, p, sql, &res)) {
+        return -1;
+    }
+    while ((row = pchat_db_next_row(c, p, res))) {
+        int deleted = atoi(pchat_db_entry(c, row, ncols + 1));
+        seq = apr_atoi64(pchat_db_entry(c, row, ncols));
+        if (deleted != run_deleted && send_run(sub, c, run, run_deleted,
+                                               run_seq)) {
+            return -1;
+        }
+        if (deleted != run_deleted) {
+            run = pchat_json_own(p, json_array());
+            run_deleted = deleted;
+        }
+        json_array_append_new(run, pchat_docs_row(c, &pchat_messages, row));
+        run_seq = seq;
+        n++;
+    }
+    if (send_run(sub, c, run, run_deleted, run_seq)) {
+        return -1;
+    }
+    sub->cursor = seq;
+    return n;
+}
+
+static apr_int64_t hub_known(pchat_hub *hub)
+{
+    apr_int64_t known;
+
+    apr_thread_mutex_lock(hub->mu);
+    known = hub->known_seq;
+    apr_thread_mutex_unlock(hub->mu);
+    return known;
+}
+
+/* Sends every change the subscriber has not seen.  Returns 0, or -1 when
+ * the client is gone or the database failed. */
+static int deliver(pchat_sub *sub)
+{
+    apr_int64_t known = hub_known(sub->hub);
+    pchat_conn *c;
+    int n;
+
+    if (known <= sub->checked) {
+        return 0;
+    }
+    if (!(c = pchat_conn_acquire(sub->r))) {
+        return 0;   /* try again at the next change or probe */
+    }
+    do {
+        n = deliver_batch(sub, c);
+        apr_pool_clear(sub->tick);
+        if (n > 0 && !flush(sub)) {
+            n = -1;
+        }
+    } while (n == sub->batch);
+    pchat_conn_release(c);
+    if (n >= 0) {
+        sub->checked = known;
+    }
+    return n < 0 ? -1 : 0;
+}
+
+/* The recent history, oldest first, for a subscriber without a cursor;
+ * the cursor then stands at the newest change. */
+static int replay_backlog(pchat_sub *sub, int backlog)
+{
+    apr_pool_t *p = sub->tick;
+    pchat_conn *c = pchat_conn_acquire(sub->r);
+    pchat_sql *sql;
+    json_t *docs, *page;
+    apr_int64_t snapshot;
+    size_t i, n;
+    int rv;
+
+    if (!c) {
+        return -1;
+    }
+    snapshot = max_seq(c, p, &rv);
+    sql = pchat_sql_make(p, "deleted = 0 AND seq <= ");
+    pchat_sql_int(sql, snapshot);
+    pchat_sql_add(sql, " AND ");
+    pchat_sql_cat(sql, sub->filter);
+    if (!rv && backlog > 0) {
+        rv = pchat_docs_select(c, p, &pchat_messages, sql, "seq DESC",
+                               backlog, 0, &docs);
+    }
+    for (n = rv || backlog <= 0 ? 0 : json_array_size(docs), i = 0; i < n;
+         i += sub->batch) {
+        size_t k;
+        page = pchat_json_own(p, json_array());
+        for (k = i; k < n && k < i + sub->batch; k++) {
+            json_array_append(page, json_array_get(docs, n - 1 - k));
+        }
+        rv = send_run(sub, c, page, 0, snapshot);
+    }
+    pchat_conn_release(c);
+    if (!rv) {
+        if (!n) {   /* an event with only an id moves the client's cursor */
+            apr_brigade_printf(sub->bb, NULL, NULL,
+                               "id: %" APR_INT64_T_FMT "\n\n", snapshot);
+        }
+        sub->cursor = snapshot;
+    }
+    apr_pool_clear(p);
+    return rv ? -1 : 0;
+}
+
+/* ---- the request ------------------------------------------------------- */
+
+/* Last-Event-ID, or ?since= for clients that cannot set headers. */
+static pchat_error *read_cursor(pchat_req *q, apr_int64_t *cursor, int *has)
+{
+    const char *text = apr_table_get(q->r->headers_in, "Last-Event-ID");
+    json_t *since = json_object_get(q->qs, "since");
+    const char *c;
+
+    if (!text && since) {
+        text = json_string_value(since);
+        if (!text) {
+            text = "";
+        }
+    }
+    *has = text != NULL;
+    if (!text) {
+        return NULL;
+    }
+    for (c = text; *c; c++) {
+        if (!apr_isdigit(*c)) {
+            break;
+        }
+    }
+    if (!*text || *c || strlen(text) > 18) {
+        return pchat_error_make(q->r->pool, HTTP_BAD_REQUEST, NULL, NULL,
+                                "Last-Event-ID / since must be an event id "
+                                "from this stream.");
+    }
+    *cursor = apr_atoi64(text);
+    return NULL;
+}
+
+static int client_gone(request_rec *r)
+{
+    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    apr_os_sock_t fd;
+    struct pollfd pfd;
+
+    if (r->connection->aborted) {
+        return 1;
+    }
+    if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
+        return 0;
+    }
+    pfd.fd = fd;
+    pfd.events = POLLRDHUP;
+    pfd.revents = 0;
+    return poll(&pfd, 1, 0) > 0
+           && (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL));
+}
+
+static void set_stream_headers(request_rec *r)
+{
+    ap_set_content_type(r, "text/event-stream; charset=utf-8");
+    apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
+    /* compression would hold frames back */
+    apr_table_setn(r->subprocess_env, "no-gzip", "1");
+    apr_table_setn(r->subprocess_env, "no-brotli", "1");
+    r->status = HTTP_OK;
+}
+
+static apr_status_t subscriber_gone(void *data)
+{
+    pchat_hub *hub = data;
+
+    apr_thread_mutex_lock(hub->mu);
+    hub->subscribers--;
+    apr_thread_mutex_unlock(hub->mu);
+    pchat_shm_subscribers_add(-1);
+    return APR_SUCCESS;
+}
+
+/* Counts the subscriber in, or refuses when the node is full. */
+static int admit(request_rec *r, pchat_hub *hub)
+{
+    if (pchat_shm_subscribers_add(1)
+        > (apr_uint32_t)pchat_conf_max_subscribers(r->server)) {
+        pchat_shm_subscribers_add(-1);
+        return 0;
+    }
+    apr_thread_mutex_lock(hub->mu);
+    hub->subscribers++;
+    apr_thread_mutex_unlock(hub->mu);
+    apr_pool_cleanup_register(r->pool, hub, subscriber_gone,
+                              apr_pool_cleanup_null);
+    return 1;
+}
+
+/* Waits until something is known beyond what the subscriber has checked,
+ * the hub stops, or the deadline passes. */
+static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
+{
+    pchat_hub *hub = sub->hub;
+
+    apr_thread_mutex_lock(hub->mu);
+    while (hub->known_seq <= sub->checked && !hub->stopping) {
+        apr_time_t now = apr_time_now();
+        if (now >= deadline) {
+            break;
+        }
+        apr_thread_cond_timedwait(hub->changed, hub->mu, deadline - now);
+    }
+    apr_thread_mutex_unlock(hub->mu);
+}
+
+/* The blocking driver: this thread serves the subscriber until it leaves
+ * or the server stops. */
+static void run_blocking(pchat_sub *sub)
+{
+    while (!client_gone(sub->r) && !sub->hub->stopping) {
+        apr_time_t now = apr_time_now();
+        apr_time_t deadline = sub->next_ping < now + MAX_WAIT
+                              ? sub->next_ping : now + MAX_WAIT;
+
+        wait_for_change(sub, deadline);
+        if (deliver(sub) < 0) {
+            break;
+        }
+        if (apr_time_now() >= sub->next_ping) {
+            apr_brigade_puts(sub->bb, NULL, NULL,
+                             "event: ping\ndata: keep-alive\n\n");
+            if (!flush(sub)) {
+                break;
+            }
+            sub->next_ping = apr_time_now() + sub->keepalive;
+        }
+    }
+}
+
+static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
+{
+    return pchat_where_compile(q->r->pool, &pchat_messages,
+                               json_object_get(q->qs, "where"), filter);
+}
+
+int pchat_stream_handler(pchat_req *q)
+{
+    request_rec *r = q->r;
+    pchat_sub *sub = apr_pcalloc(r->pool, sizeof(*sub));
+    pchat_error *err;
+    int resume = 0;
+
+    sub->r = r;
+    sub->hub = hub_for(r->server);
+    if ((err = parse_filter(q, &sub->filter))
+        || (err = read_cursor(q, &sub->cursor, &resume))) {
+        return pchat_send_error(r, err);
+    }
+    if (!sub->hub || !admit(r, sub->hub)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                        "Too many stream subscribers; try "
+                                        "again later.");
+    }
+    apr_pool_create(&sub->tick, r->pool);
+    apr_pool_tag(sub->tick, "pchat_tick");
+    sub->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    sub->batch = pchat_conf_batch(r->server);
+    sub->keepalive = apr_time_from_sec(pchat_conf_keepalive_s(r->server));
+    sub->next_ping = apr_time_now() + sub->keepalive;
+    sub->checked = -1;
+    set_stream_headers(r);
+    apr_brigade_printf(sub->bb, NULL, NULL, ": payloadchat stream\nretry: "
+                       "%d\n\n", pchat_conf_retry_ms(r->server));
+    if (!resume && replay_backlog(sub, pchat_conf_backlog(r->server)) < 0) {
+        return OK;
+    }
+    if (flush(sub)) {
+        run_blocking(sub);
+    }
+    return OK;
+}
+
+int pchat_stream_stats(pchat_req *q)
+{
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:I}", "subscribers", (json_int_t)pchat_shm_subscribers_total()));
+}
