@@ -28,6 +28,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->backlog = -1;
     conf->max_subscribers = -1;
     conf->retry_ms = -1;
+    conf->suspend = -1;
     return conf;
 }
 
@@ -53,6 +54,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(backlog, -1);
     MERGE(max_subscribers, -1);
     MERGE(retry_ms, -1);
+    MERGE(suspend, -1);
     return conf;
 }
 
@@ -111,6 +113,7 @@ INT_GETTER(batch, batch, 100)
 INT_GETTER(backlog, backlog, 20)
 INT_GETTER(max_subscribers, max_subscribers, 10000)
 INT_GETTER(retry_ms, retry_ms, 2000)
+INT_GETTER(stream_suspend, suspend, 1)
 
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin)
 {
@@ -178,6 +181,22 @@ static const char *set_int(cmd_parms *cmd, void *dconf, const char *arg)
 
 #define SLOT(field, min, max) \
     (&(int_slot){APR_OFFSETOF(pchat_server_conf, field), min, max})
+
+static const char *set_stream_mode(cmd_parms *cmd, void *dconf,
+                                   const char *arg)
+{
+    if (!strcasecmp(arg, "auto")) {
+        cmd_conf(cmd)->suspend = 1;
+    }
+    else if (!strcasecmp(arg, "blocking")) {
+        cmd_conf(cmd)->suspend = 0;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: must be auto or blocking, got "
+                            "'%s'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
 
 static const char *set_mount(cmd_parms *cmd, void *dconf, const char *arg)
 {
@@ -304,6 +323,9 @@ const command_rec pchat_directives[] = {
                   SLOT(max_subscribers, 1, 1000000), RSRC_CONF,
                   "Most concurrent stream subscribers on this node "
                   "(default 10000)"),
+    AP_INIT_TAKE1("PayloadChatStreamMode", set_stream_mode, NULL, RSRC_CONF,
+                  "auto (suspend streams on the event MPM, no thread held) "
+                  "or blocking (a thread per stream)"),
     AP_INIT_TAKE1("PayloadChatStreamRetry", set_int,
                   SLOT(retry_ms, 100, 600000), RSRC_CONF,
                   "Reconnect delay hint sent to clients, ms (default 2000)"),

@@ -29,6 +29,7 @@ typedef struct {
     int backlog;                 /* stream: history replayed on a fresh start */
     int max_subscribers;         /* stream: per Apache node */
     int retry_ms;                /* stream: the retry: hint */
+    int suspend;                 /* stream: suspend on the event MPM */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
 
@@ -51,6 +52,7 @@ int pchat_conf_batch(const server_rec *s);
 int pchat_conf_backlog(const server_rec *s);
 int pchat_conf_max_subscribers(const server_rec *s);
 int pchat_conf_retry_ms(const server_rec *s);
+int pchat_conf_stream_suspend(const server_rec *s);
 /* True when the Origin may use the API from a browser. */
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
 

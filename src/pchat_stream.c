@@ -10,7 +10,16 @@
  * asks the database for MAX(seq) to see writes made by other nodes.  Only
  * when the known maximum grows do subscribers query the database, so an
  * idle stream costs one query per process per interval, whatever the
- * number of subscribers. */
+ * number of subscribers.
+ *
+ * Two drivers serve a subscriber.  On the event MPM the handler writes the
+ * first frames and returns SUSPENDED: no thread is held.  The hub thread
+ * watches the parked subscribers and, when one has something to send (a
+ * change, a keep-alive, a gone client, a stopping server), hands it to a
+ * worker through an already-expired timed callback — registering a timer
+ * also wakes the MPM's listener, which on 2.4.71 does not fire timers on an
+ * idle server by itself.  Everywhere else (prefork, worker, HTTP/2) a
+ * blocking loop holds the worker thread for the life of the stream. */
 #include <poll.h>
 #include "apr_thread_proc.h"
 #include "apr_thread_cond.h"
@@ -26,6 +35,10 @@
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
 #define MAX_WAIT apr_time_from_sec(1)
+#define HUB_STOPPING 1   /* the MPM stops: end every stream */
+#define HUB_EXIT 2       /* the child exits now */
+#define FIRST_TICK_DELAY apr_time_from_msec(50)
+#define SLOW_READER_TIMEOUT apr_time_from_sec(5)
 
 typedef struct pchat_hub {
     server_rec *s;
@@ -33,13 +46,40 @@ typedef struct pchat_hub {
     apr_thread_mutex_t *mu;
     apr_thread_cond_t *changed;   /* broadcast when known_seq grows */
     apr_int64_t known_seq;        /* highest seq known to this process */
-    int stopping;
+    int stopping;                 /* HUB_STOPPING or HUB_EXIT */
     int subscribers;              /* in this process */
+    struct pchat_sub *parked;     /* suspended subscribers */
     apr_thread_t *thread;
     struct pchat_hub *next;
 } pchat_hub;
 
 static pchat_hub *hubs;           /* this child's, one per database */
+
+typedef enum {
+    SUB_BLOCKING,    /* served by its own thread */
+    SUB_PARKED,      /* suspended, nothing to do */
+    SUB_SCHEDULED,   /* a callback is registered */
+    SUB_RUNNING      /* a worker is serving it */
+} sub_state;
+
+typedef struct pchat_sub {
+    request_rec *r;
+    pchat_hub *hub;
+    pchat_sql *filter;          /* the subscriber's where, as in find */
+    apr_pool_t *tick;           /* per-delivery work, cleared each time */
+    apr_bucket_brigade *bb;
+    apr_int64_t cursor;         /* seq of the last change delivered */
+    apr_int64_t checked;        /* hub->known_seq at the last full read */
+    apr_time_t next_ping;
+    apr_time_t keepalive;
+    int batch;
+    sub_state state;            /* guarded by hub->mu */
+    apr_time_t not_before;      /* first callback no earlier than this */
+    int gone;                   /* the client hung up */
+    apr_os_sock_t fd;
+    struct pchat_sub *prev, *next;
+} pchat_sub;
+
 
 /* ---- the hub -------------------------------------------------------- */
 
@@ -85,17 +125,74 @@ static int mpm_stopping(void)
     return state == AP_MPMQ_STOPPING;
 }
 
+static void sub_tick(void *baton);
+
+/* Marks parked subscribers whose client hung up: one poll() for all. */
+static void find_gone(pchat_hub *hub, apr_pool_t *p)
+{
+    pchat_sub *sub;
+    struct pollfd *pfds;
+    int n = 0, i;
+
+    apr_thread_mutex_lock(hub->mu);
+    for (sub = hub->parked; sub; sub = sub->next) {
+        n++;
+    }
+    pfds = apr_pcalloc(p, (n ? n : 1) * sizeof(*pfds));
+    for (i = 0, sub = hub->parked; sub; sub = sub->next, i++) {
+        pfds[i].fd = sub->fd;
+        pfds[i].events = POLLRDHUP;
+    }
+    if (n && poll(pfds, n, 0) > 0) {
+        for (i = 0, sub = hub->parked; sub; sub = sub->next, i++) {
+            if (pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
+                sub->gone = 1;
+            }
+        }
+    }
+    apr_thread_mutex_unlock(hub->mu);
+}
+
+/* Hands every parked subscriber that has work to a worker thread. */
+static void schedule_due(pchat_hub *hub, apr_pool_t *p)
+{
+    apr_array_header_t *due = apr_array_make(p, 16, sizeof(pchat_sub *));
+    apr_time_t now = apr_time_now();
+    pchat_sub *sub;
+    int i;
+
+    apr_thread_mutex_lock(hub->mu);
+    for (sub = hub->parked; sub; sub = sub->next) {
+        if (sub->state == SUB_PARKED && now >= sub->not_before
+            && (hub->known_seq > sub->checked || now >= sub->next_ping
+                || sub->gone || hub->stopping)) {
+            sub->state = SUB_SCHEDULED;
+            APR_ARRAY_PUSH(due, pchat_sub *) = sub;
+        }
+    }
+    apr_thread_mutex_unlock(hub->mu);
+    for (i = 0; i < due->nelts; i++) {
+        sub = APR_ARRAY_IDX(due, i, pchat_sub *);
+        /* A scheduled subscriber is touched by nobody but its callback. */
+        if (ap_mpm_register_timed_callback(0, sub_tick, sub) != APR_SUCCESS) {
+            apr_thread_mutex_lock(hub->mu);
+            sub->state = SUB_PARKED;
+            apr_thread_mutex_unlock(hub->mu);
+        }
+    }
+}
+
 static void *APR_THREAD_FUNC hub_main(apr_thread_t *thread, void *data)
 {
     pchat_hub *hub = data;
     apr_pool_t *p;
     apr_uint32_t seen = pchat_shm_changes();
     apr_time_t poll = apr_time_from_msec(pchat_conf_poll_ms(hub->s));
-    apr_time_t next_probe = 0;
+    apr_time_t next_probe = 0, next_gone_check = 0;
 
     apr_pool_create(&p, NULL);
     apr_pool_tag(p, "pchat_hub");
-    while (!hub->stopping) {
+    for (;;) {
         apr_uint32_t now_changes = pchat_shm_changes();
         apr_time_t now = apr_time_now();
 
@@ -108,9 +205,20 @@ static void *APR_THREAD_FUNC hub_main(apr_thread_t *thread, void *data)
         }
         if (mpm_stopping()) {
             apr_thread_mutex_lock(hub->mu);
-            hub->stopping = 1;
+            hub->stopping = hub->stopping ? hub->stopping : HUB_STOPPING;
             apr_thread_cond_broadcast(hub->changed);
             apr_thread_mutex_unlock(hub->mu);
+        }
+        if (hub->parked) {
+            if (now >= next_gone_check) {
+                next_gone_check = now + MAX_WAIT;
+                find_gone(hub, p);
+            }
+            schedule_due(hub, p);
+            apr_pool_clear(p);
+        }
+        if (hub->stopping == HUB_EXIT || (hub->stopping && !hub->parked)) {
+            break;
         }
         apr_sleep(HUB_TICK);
     }
@@ -125,7 +233,7 @@ static apr_status_t hub_stop(void *data)
     apr_status_t rv;
 
     apr_thread_mutex_lock(hub->mu);
-    hub->stopping = 1;
+    hub->stopping = HUB_EXIT;
     apr_thread_cond_broadcast(hub->changed);
     apr_thread_mutex_unlock(hub->mu);
     apr_thread_join(&rv, hub->thread);
@@ -175,18 +283,6 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- frames ---------------------------------------------------------- */
 
-typedef struct {
-    request_rec *r;
-    pchat_hub *hub;
-    pchat_sql *filter;          /* the subscriber's where, as in find */
-    apr_pool_t *tick;           /* per-delivery work, cleared each time */
-    apr_bucket_brigade *bb;
-    apr_int64_t cursor;         /* seq of the last change delivered */
-    apr_int64_t checked;        /* hub->known_seq at the last full read */
-    apr_time_t next_ping;
-    apr_time_t keepalive;
-    int batch;
-} pchat_sub;
 
 static void frame(pchat_sub *sub, const char *event, apr_int64_t id,
                   json_t *data)
@@ -496,6 +592,24 @@ static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
     apr_thread_mutex_unlock(hub->mu);
 }
 
+/* One round of work: pending changes, then a keep-alive when due.
+ * Returns -1 when the stream should end. */
+static int serve_once(pchat_sub *sub)
+{
+    if (deliver(sub) < 0) {
+        return -1;
+    }
+    if (apr_time_now() >= sub->next_ping) {
+        apr_brigade_puts(sub->bb, NULL, NULL,
+                         "event: ping\ndata: keep-alive\n\n");
+        if (!flush(sub)) {
+            return -1;
+        }
+        sub->next_ping = apr_time_now() + sub->keepalive;
+    }
+    return 0;
+}
+
 /* The blocking driver: this thread serves the subscriber until it leaves
  * or the server stops. */
 static void run_blocking(pchat_sub *sub)
@@ -506,18 +620,114 @@ static void run_blocking(pchat_sub *sub)
                               ? sub->next_ping : now + MAX_WAIT;
 
         wait_for_change(sub, deadline);
-        if (deliver(sub) < 0) {
+        if (serve_once(sub) < 0) {
             break;
         }
-        if (apr_time_now() >= sub->next_ping) {
-            apr_brigade_puts(sub->bb, NULL, NULL,
-                             "event: ping\ndata: keep-alive\n\n");
-            if (!flush(sub)) {
-                break;
-            }
-            sub->next_ping = apr_time_now() + sub->keepalive;
-        }
     }
+}
+
+/* ---- the suspended driver ------------------------------------------- */
+
+/* Ends a suspended request.  httpd 2.4 has no call that hands a suspended
+ * connection back to the event MPM (ap_mpm_resume_suspended is trunk
+ * only), so we do what the MPM would: finish the response, let the EOR
+ * bucket log the request and free r->pool, flush, and release the
+ * connection with its pool.  The state goes back to SUSPENDED first so the
+ * MPM's pool cleanup takes the connection off its suspended count.  This
+ * leans on event MPM internals; t/sse tests it on every build. */
+static void finish_suspended(pchat_sub *sub)
+{
+    request_rec *r = sub->r;
+    conn_rec *c = r->connection;
+    pchat_hub *hub = sub->hub;
+    apr_bucket_brigade *bb;
+
+    apr_thread_mutex_lock(hub->mu);
+    if (sub->prev) {
+        sub->prev->next = sub->next;
+    }
+    else {
+        hub->parked = sub->next;
+    }
+    if (sub->next) {
+        sub->next->prev = sub->prev;
+    }
+    apr_thread_mutex_unlock(hub->mu);
+
+    ap_finalize_request_protocol(r);
+    ap_process_request_after_handler(r);    /* r and sub are gone now */
+    bb = apr_brigade_create(c->pool, c->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    ap_pass_brigade(c->output_filters, bb);
+    if (c->cs) {
+        c->cs->state = CONN_STATE_SUSPENDED;
+    }
+    apr_pool_destroy(c->pool);
+}
+
+/* A timed callback on a worker thread: serve one round, then park again
+ * or end the stream. */
+static void sub_tick(void *baton)
+{
+    pchat_sub *sub = baton;
+    request_rec *r = sub->r;
+    pchat_hub *hub = sub->hub;
+    int end;
+
+    /* held by the MPM until the handler's SUSPENDED has been processed */
+    apr_thread_mutex_lock(r->invoke_mtx);
+    apr_thread_mutex_lock(hub->mu);
+    sub->state = SUB_RUNNING;
+    end = sub->gone || hub->stopping;
+    apr_thread_mutex_unlock(hub->mu);
+    if (!end) {
+        end = client_gone(r) || serve_once(sub) < 0;
+    }
+    apr_thread_mutex_unlock(r->invoke_mtx);
+    if (end) {
+        finish_suspended(sub);
+        return;
+    }
+    apr_thread_mutex_lock(hub->mu);
+    sub->state = SUB_PARKED;
+    apr_thread_mutex_unlock(hub->mu);
+}
+
+/* Suspending needs the event MPM, a request processed asynchronously (it
+ * has an invoke_mtx) and no HTTP/2 (its streams must not be suspended). */
+static int can_suspend(request_rec *r)
+{
+    int async = 0;
+
+    if (!pchat_conf_stream_suspend(r->server) || r->connection->master
+        || !r->invoke_mtx || !r->connection->cs) {
+        return 0;
+    }
+    return ap_mpm_query(AP_MPMQ_IS_ASYNC, &async) == APR_SUCCESS && async;
+}
+
+/* Parks the subscriber with the hub; the handler then returns SUSPENDED.
+ * Slow readers are dropped (they resume with Last-Event-ID) rather than
+ * allowed to block a worker for the whole server Timeout. */
+static void park(pchat_sub *sub)
+{
+    pchat_hub *hub = sub->hub;
+    apr_socket_t *sock = ap_get_conn_socket(sub->r->connection);
+
+    apr_socket_timeout_set(sock, SLOW_READER_TIMEOUT);
+    apr_os_sock_get(&sub->fd, sock);
+    /* The first callback waits until the MPM has surely finished its own
+     * suspend bookkeeping on this connection. */
+    sub->not_before = apr_time_now() + FIRST_TICK_DELAY;
+    apr_thread_mutex_lock(hub->mu);
+    sub->state = SUB_PARKED;
+    sub->prev = NULL;
+    sub->next = hub->parked;
+    if (hub->parked) {
+        hub->parked->prev = sub;
+    }
+    hub->parked = sub;
+    apr_thread_mutex_unlock(hub->mu);
 }
 
 static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
@@ -558,9 +768,14 @@ int pchat_stream_handler(pchat_req *q)
     if (!resume && replay_backlog(sub, pchat_conf_backlog(r->server)) < 0) {
         return OK;
     }
-    if (flush(sub)) {
-        run_blocking(sub);
+    if (!flush(sub)) {
+        return OK;
     }
+    if (can_suspend(r)) {
+        park(sub);
+        return SUSPENDED;
+    }
+    run_blocking(sub);
     return OK;
 }
 
