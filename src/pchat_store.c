@@ -58,6 +58,7 @@ pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text)
     sql->pool = p;
     sql->text = apr_pstrdup(p, text);
     sql->args = apr_array_make(p, 8, sizeof(const void *));
+    sql->values = "";
     return sql;
 }
 
@@ -71,12 +72,16 @@ void pchat_sql_int(pchat_sql *sql, apr_int64_t v)
     apr_int64_t *copy = apr_palloc(sql->pool, sizeof(*copy));
 
     *copy = v;
+    sql->values = apr_psprintf(sql->pool, "%si%" APR_INT64_T_FMT ";",
+                               sql->values, v);
     pchat_sql_add(sql, "%lld");
     APR_ARRAY_PUSH(sql->args, const void *) = copy;
 }
 
 void pchat_sql_str(pchat_sql *sql, const char *s)
 {
+    sql->values = apr_psprintf(sql->pool, "%ss%" APR_SIZE_T_FMT ":%s;",
+                               sql->values, strlen(s), s);
     pchat_sql_add(sql, "%s");
     APR_ARRAY_PUSH(sql->args, const void *) = s;
 }
@@ -85,6 +90,7 @@ void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part)
 {
     pchat_sql_add(sql, part->text);
     apr_array_cat(sql->args, part->args);
+    sql->values = apr_pstrcat(sql->pool, sql->values, part->values, NULL);
 }
 
 /* ---- schema ---------------------------------------------------------------- */

@@ -13,6 +13,8 @@ typedef struct {
     apr_pool_t *pool;
     char *text;
     apr_array_header_t *args;   /* of const void *, as apr_dbd_pbselect */
+    char *values;               /* the bound values as text: with text,
+                                   a key for the statement's result */
 } pchat_sql;
 
 pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text);

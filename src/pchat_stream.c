@@ -49,6 +49,12 @@ typedef struct pchat_hub {
     int stopping;                 /* HUB_STOPPING or HUB_EXIT */
     int subscribers;              /* in this process */
     struct pchat_sub *parked;     /* suspended subscribers */
+    /* Frames already read for (cursor, filter) at cache_known, so that
+     * subscribers that share a filter share one database read. */
+    apr_thread_mutex_t *read_mu;  /* one stream read at a time */
+    apr_pool_t *cache_pool;
+    apr_hash_t *cache;
+    apr_int64_t cache_known;
     apr_thread_t *thread;
     struct pchat_hub *next;
 } pchat_hub;
@@ -267,6 +273,10 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
         hub->s = vs;
         hub->db = pchat_store_db(vs);
         apr_thread_mutex_create(&hub->mu, APR_THREAD_MUTEX_DEFAULT, pchild);
+        apr_thread_mutex_create(&hub->read_mu, APR_THREAD_MUTEX_DEFAULT,
+                                pchild);
+        apr_pool_create(&hub->cache_pool, pchild);
+        hub->cache = apr_hash_make(hub->cache_pool);
         apr_thread_cond_create(&hub->changed, pchild);
         if (apr_thread_create(&hub->thread, NULL, hub_main, hub, pchild)
             != APR_SUCCESS) {
@@ -412,32 +422,112 @@ static apr_int64_t hub_known(pchat_hub *hub)
     return known;
 }
 
-/* Sends every change the subscriber has not seen.  Returns 0, or -1 when
- * the client is gone or the database failed. */
-static int deliver(pchat_sub *sub)
-{
-    apr_int64_t known = hub_known(sub->hub);
-    pchat_conn *c;
-    int n;
+typedef struct {
+    apr_int64_t cursor;     /* the subscriber's cursor after these frames */
+    char *frames;
+    apr_size_t len;
+} cached_frames;
 
-    if (known <= sub->checked) {
-        return 0;
+#define CACHE_MAX_ENTRIES 4096
+
+/* Appends the frames another subscriber read for the same cursor and
+ * filter, if the hub knew the same changes then.  Returns 1 on a hit. */
+static int copy_cached(pchat_sub *sub, const char *key, apr_int64_t known)
+{
+    pchat_hub *hub = sub->hub;
+    cached_frames *e = NULL;
+
+    apr_thread_mutex_lock(hub->mu);
+    if (hub->cache_known == known) {
+        e = apr_hash_get(hub->cache, key, APR_HASH_KEY_STRING);
     }
-    if (!(c = pchat_conn_acquire(sub->r))) {
-        return 0;   /* try again at the next change or probe */
+    if (e) {
+        apr_brigade_write(sub->bb, NULL, NULL, e->frames, e->len);
+        sub->cursor = e->cursor;
+    }
+    apr_thread_mutex_unlock(hub->mu);
+    return e != NULL;
+}
+
+static void store_cached(pchat_sub *sub, const char *key, apr_int64_t known)
+{
+    pchat_hub *hub = sub->hub;
+    cached_frames *e;
+    apr_off_t len = 0;
+
+    apr_brigade_length(sub->bb, 1, &len);
+    apr_thread_mutex_lock(hub->mu);
+    if (hub->cache_known != known
+        || apr_hash_count(hub->cache) >= CACHE_MAX_ENTRIES) {
+        apr_pool_clear(hub->cache_pool);
+        hub->cache = apr_hash_make(hub->cache_pool);
+        hub->cache_known = known;
+    }
+    e = apr_palloc(hub->cache_pool, sizeof(*e));
+    e->cursor = sub->cursor;
+    e->len = (apr_size_t)len;
+    e->frames = apr_palloc(hub->cache_pool, e->len + 1);
+    apr_brigade_flatten(sub->bb, e->frames, &e->len);
+    apr_hash_set(hub->cache, apr_pstrdup(hub->cache_pool, key),
+                 APR_HASH_KEY_STRING, e);
+    apr_thread_mutex_unlock(hub->mu);
+}
+
+/* Reads the changes after the cursor from the database, one batch per
+ * frame group; a result that fits one batch is shared through the cache.
+ * Returns 0, or -1 when the client is gone or the database failed. */
+static int read_changes(pchat_sub *sub, const char *key, apr_int64_t known)
+{
+    pchat_conn *c = pchat_conn_acquire(sub->r);
+    int n, first = 1;
+
+    if (!c) {
+        return 1;   /* try again at the next change or probe */
     }
     do {
         n = deliver_batch(sub, c);
+        if (n >= 0 && n < sub->batch && first) {
+            store_cached(sub, key, known);
+        }
+        first = 0;
         apr_pool_clear(sub->tick);
         if (n > 0 && !flush(sub)) {
             n = -1;
         }
     } while (n == sub->batch);
     pchat_conn_release(c);
-    if (n >= 0) {
-        sub->checked = known;
-    }
     return n < 0 ? -1 : 0;
+}
+
+/* Sends every change the subscriber has not seen.  Returns 0, or -1 when
+ * the client is gone or the database failed. */
+static int deliver(pchat_sub *sub)
+{
+    pchat_hub *hub = sub->hub;
+    apr_int64_t known = hub_known(hub);
+    const char *key;
+    int rv;
+
+    if (known <= sub->checked) {
+        return 0;
+    }
+    key = apr_psprintf(sub->tick, "%" APR_INT64_T_FMT "|%s|%s", sub->cursor,
+                       sub->filter->text, sub->filter->values);
+    if (!copy_cached(sub, key, known)) {
+        apr_thread_mutex_lock(hub->read_mu);
+        rv = copy_cached(sub, key, known) ? 0 : read_changes(sub, key, known);
+        apr_thread_mutex_unlock(hub->read_mu);
+        if (rv) {
+            apr_pool_clear(sub->tick);
+            return rv < 0 ? -1 : 0;
+        }
+    }
+    apr_pool_clear(sub->tick);
+    if (!APR_BRIGADE_EMPTY(sub->bb) && !flush(sub)) {
+        return -1;
+    }
+    sub->checked = known;
+    return 0;
 }
 
 /* The recent history, oldest first, for a subscriber without a cursor;
