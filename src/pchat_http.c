@@ -77,12 +77,35 @@ static pchat_error *too_large(request_rec *r, apr_off_t max)
                             " bytes.", max));
 }
 
+/* Moves tmp's buckets to bb; returns 1 when tmp ended with EOS. */
+static int take_buckets(apr_bucket_brigade *bb, apr_bucket_brigade *tmp)
+{
+    int eos = 0;
+
+    while (!APR_BRIGADE_EMPTY(tmp)) {
+        apr_bucket *b = APR_BRIGADE_FIRST(tmp);
+        if (APR_BUCKET_IS_EOS(b)) {
+            eos = 1;
+            apr_bucket_delete(b);
+            continue;
+        }
+        if (APR_BUCKET_IS_METADATA(b)) {
+            apr_bucket_delete(b);
+            continue;
+        }
+        APR_BUCKET_REMOVE(b);
+        APR_BRIGADE_INSERT_TAIL(bb, b);
+    }
+    return eos;
+}
+
 /* Collects the body into one buffer; never more than max bytes. */
 static pchat_error *read_body(request_rec *r, apr_off_t max, char **buf,
                               apr_size_t *len)
 {
-    apr_bucket_brigade *bb = apr_brigade_create(r->pool,
-                                                r->connection->bucket_alloc);
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, ba);
+    apr_bucket_brigade *tmp = apr_brigade_create(r->pool, ba);
     apr_off_t total = 0;
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     int seen_eos = 0;
@@ -91,26 +114,28 @@ static pchat_error *read_body(request_rec *r, apr_off_t max, char **buf,
         r->connection->keepalive = AP_CONN_CLOSE;
         return too_large(r, max);
     }
-    do {
-        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
-                                         APR_BLOCK_READ, 8192);
+    while (!seen_eos) {
+        apr_status_t rv = ap_get_brigade(r->input_filters, tmp,
+                                         AP_MODE_READBYTES, APR_BLOCK_READ,
+                                         HUGE_STRING_LEN);
         if (rv != APR_SUCCESS) {
             return pchat_error_make(r->pool, ap_map_http_request_error(
                                     rv, HTTP_BAD_REQUEST), NULL, NULL,
                                     "Could not read the request body.");
         }
-        seen_eos = APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb));
+        seen_eos = take_buckets(bb, tmp);
         apr_brigade_length(bb, 1, &total);
         if (total > max) {
             r->connection->keepalive = AP_CONN_CLOSE;
             return too_large(r, max);
         }
-    } while (!seen_eos);
+    }
     *len = (apr_size_t)total;
     *buf = apr_palloc(r->pool, *len + 1);
     apr_brigade_flatten(bb, *buf, len);
     (*buf)[*len] = '\0';
     apr_brigade_destroy(bb);
+    apr_brigade_destroy(tmp);
     return NULL;
 }
 

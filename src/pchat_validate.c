@@ -130,11 +130,11 @@ static const char *check_value(apr_pool_t *p, const pchat_field *f, json_t *v,
         }
         return NULL;
     case PCHAT_FT_EMAIL:
-        if (!text || !valid_email(text)) {
-            return text && !*text ? MSG_REQUIRED
+        a->s = text ? lower_trimmed(p, text) : NULL;
+        if (!a->s || !valid_email(a->s)) {
+            return a->s && !*a->s ? MSG_REQUIRED
                                   : "Please enter a valid email address.";
         }
-        a->s = lower_trimmed(p, text);
         return NULL;
     case PCHAT_FT_PASSWORD:
         if (!text || !*text) {
