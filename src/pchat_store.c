@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "apr_reslist.h"
+#include "apr_allocator.h"
+#include "apr_thread_mutex.h"
 #include "apr_hash.h"
 #include "apr_file_info.h"
 #include "apr_file_io.h"
@@ -593,9 +595,38 @@ const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
     return NULL;
 }
 
+apr_pool_t *pchat_shared_pool(apr_pool_t *parent)
+{
+    apr_allocator_t *allocator;
+    apr_thread_mutex_t *mutex;
+    apr_pool_t *pool;
+
+    apr_allocator_create(&allocator);
+    apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, parent);
+    apr_allocator_mutex_set(allocator, mutex);
+    apr_pool_create_ex(&pool, parent, NULL, allocator);
+    apr_allocator_owner_set(allocator, pool);
+    apr_pool_tag(pool, "pchat_shared");
+    return pool;
+}
+
+/* Closes the connections before the pool's sub-pools (theirs) are
+ * destroyed under them: a pre-cleanup runs first. */
+static apr_status_t close_connections(void *data)
+{
+    pchat_db *db = data;
+
+    if (db->conns) {
+        apr_reslist_destroy(db->conns);
+        db->conns = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *vs;
+    apr_pool_t *shared = pchat_shared_pool(pchild);
 
     for (vs = s; vs; vs = vs->next) {
         pchat_db *db = pchat_conf(vs)->db;
@@ -605,13 +636,14 @@ apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
             continue;
         }
         rv = apr_reslist_create(&db->conns, 0, db->max, db->max, CONN_TTL,
-                                conn_construct, conn_destruct, db, pchild);
+                                conn_construct, conn_destruct, db, shared);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, rv, vs, PCHAT_LOGNO(00207)
                          "cannot create the database connection pool");
             return rv;
         }
         apr_reslist_timeout_set(db->conns, ACQUIRE_TIMEOUT);
+        apr_pool_pre_cleanup_register(shared, db, close_connections);
     }
     return APR_SUCCESS;
 }

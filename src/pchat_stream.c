@@ -188,48 +188,65 @@ static void schedule_due(pchat_hub *hub, apr_pool_t *p)
     }
 }
 
+/* The hub's clock: what it remembers between two of its ticks. */
+typedef struct {
+    apr_pool_t *p;
+    apr_uint32_t seen;            /* shared change counter last seen */
+    apr_time_t poll;
+    apr_time_t next_probe;
+    apr_time_t next_gone_check;
+} hub_clock;
+
+static void hub_clock_init(pchat_hub *hub, hub_clock *hc)
+{
+    apr_pool_create(&hc->p, NULL);
+    apr_pool_tag(hc->p, "pchat_hub");
+    hc->seen = pchat_shm_changes();
+    hc->poll = apr_time_from_msec(pchat_conf_poll_ms(hub->s));
+    hc->next_probe = 0;
+    hc->next_gone_check = 0;
+}
+
+/* One tick: learn of new changes, notice a stopping MPM, hand due parked
+ * subscribers to workers. */
+static void hub_tick(pchat_hub *hub, hub_clock *hc)
+{
+    apr_uint32_t changes = pchat_shm_changes();
+    apr_time_t now = apr_time_now();
+
+    if (hub->subscribers > 0 && (changes != hc->seen || now >= hc->next_probe)) {
+        hc->seen = changes;
+        hc->next_probe = now + hc->poll;
+        hub_probe(hub, hc->p);
+        apr_pool_clear(hc->p);
+    }
+    if (mpm_stopping()) {
+        apr_thread_mutex_lock(hub->mu);
+        hub->stopping = hub->stopping ? hub->stopping : HUB_STOPPING;
+        apr_thread_cond_broadcast(hub->changed);
+        apr_thread_mutex_unlock(hub->mu);
+    }
+    if (hub->parked) {
+        if (now >= hc->next_gone_check) {
+            hc->next_gone_check = now + MAX_WAIT;
+            find_gone(hub, hc->p);
+        }
+        schedule_due(hub, hc->p);
+        apr_pool_clear(hc->p);
+    }
+}
+
 static void *APR_THREAD_FUNC hub_main(apr_thread_t *thread, void *data)
 {
     pchat_hub *hub = data;
-    apr_pool_t *p;
-    apr_uint32_t seen = pchat_shm_changes();
-    apr_time_t poll = apr_time_from_msec(pchat_conf_poll_ms(hub->s));
-    apr_time_t next_probe = 0, next_gone_check = 0;
+    hub_clock hc;
 
-    apr_pool_create(&p, NULL);
-    apr_pool_tag(p, "pchat_hub");
-    for (;;) {
-        apr_uint32_t now_changes = pchat_shm_changes();
-        apr_time_t now = apr_time_now();
-
-        if (hub->subscribers > 0
-            && (now_changes != seen || now >= next_probe)) {
-            seen = now_changes;
-            next_probe = now + poll;
-            hub_probe(hub, p);
-            apr_pool_clear(p);
-        }
-        if (mpm_stopping()) {
-            apr_thread_mutex_lock(hub->mu);
-            hub->stopping = hub->stopping ? hub->stopping : HUB_STOPPING;
-            apr_thread_cond_broadcast(hub->changed);
-            apr_thread_mutex_unlock(hub->mu);
-        }
-        if (hub->parked) {
-            if (now >= next_gone_check) {
-                next_gone_check = now + MAX_WAIT;
-                find_gone(hub, p);
-            }
-            schedule_due(hub, p);
-            apr_pool_clear(p);
-        }
-        if (hub->stopping == HUB_EXIT || (hub->stopping && !hub->parked)) {
-            break;
-        }
+    hub_clock_init(hub, &hc);
+    while (hub->stopping != HUB_EXIT && !(hub->stopping && !hub->parked)) {
+        hub_tick(hub, &hc);
         apr_sleep(HUB_TICK);
     }
-    apr_pool_destroy(p);
-    apr_thread_exit(thread, APR_SUCCESS);
+    apr_pool_destroy(hc.p);
     return NULL;
 }
 
@@ -242,8 +259,20 @@ static apr_status_t hub_stop(void *data)
     hub->stopping = HUB_EXIT;
     apr_thread_cond_broadcast(hub->changed);
     apr_thread_mutex_unlock(hub->mu);
-    apr_thread_join(&rv, hub->thread);
+    if (hub->thread) {
+        apr_thread_join(&rv, hub->thread);
+    }
     return APR_SUCCESS;
+}
+
+/* prefork serves one request per process: there the waiting subscriber
+ * runs the hub's ticks itself, and no thread of ours runs beside it. */
+static int mpm_threaded(void)
+{
+    int threaded = AP_MPMQ_NOT_SUPPORTED;
+
+    ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded);
+    return threaded != AP_MPMQ_NOT_SUPPORTED;
 }
 
 static pchat_hub *hub_for(const server_rec *s)
@@ -262,6 +291,7 @@ static pchat_hub *hub_for(const server_rec *s)
 void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *vs;
+    apr_pool_t *pool = pchat_shared_pool(pchild);
 
     for (vs = s; vs; vs = vs->next) {
         pchat_hub *hub;
@@ -269,22 +299,22 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
         if (!pchat_store_db(vs) || hub_for(vs)) {
             continue;
         }
-        hub = apr_pcalloc(pchild, sizeof(*hub));
+        hub = apr_pcalloc(pool, sizeof(*hub));
         hub->s = vs;
         hub->db = pchat_store_db(vs);
-        apr_thread_mutex_create(&hub->mu, APR_THREAD_MUTEX_DEFAULT, pchild);
+        apr_thread_mutex_create(&hub->mu, APR_THREAD_MUTEX_DEFAULT, pool);
         apr_thread_mutex_create(&hub->read_mu, APR_THREAD_MUTEX_DEFAULT,
-                                pchild);
-        apr_pool_create(&hub->cache_pool, pchild);
+                                pool);
+        apr_pool_create(&hub->cache_pool, pool);
         hub->cache = apr_hash_make(hub->cache_pool);
-        apr_thread_cond_create(&hub->changed, pchild);
-        if (apr_thread_create(&hub->thread, NULL, hub_main, hub, pchild)
-            != APR_SUCCESS) {
+        apr_thread_cond_create(&hub->changed, pool);
+        if (mpm_threaded() && apr_thread_create(&hub->thread, NULL, hub_main,
+                                                hub, pool) != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_CRIT, 0, vs, PCHAT_LOGNO(00501)
                          "cannot start the stream hub thread");
             continue;
         }
-        apr_pool_cleanup_register(pchild, hub, hub_stop,
+        apr_pool_cleanup_register(pool, hub, hub_stop,
                                   apr_pool_cleanup_null);
         hub->next = hubs;
         hubs = hub;
@@ -671,6 +701,19 @@ static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
 {
     pchat_hub *hub = sub->hub;
 
+    if (!hub->thread) {
+        hub_clock hc;
+        hub_clock_init(hub, &hc);
+        while (hub->known_seq <= sub->checked && !hub->stopping
+               && apr_time_now() < deadline) {
+            hub_tick(hub, &hc);
+            if (hub->known_seq <= sub->checked) {
+                apr_sleep(HUB_TICK);
+            }
+        }
+        apr_pool_destroy(hc.p);
+        return;
+    }
     apr_thread_mutex_lock(hub->mu);
     while (hub->known_seq <= sub->checked && !hub->stopping) {
         apr_time_t now = apr_time_now();
@@ -833,6 +876,10 @@ int pchat_stream_handler(pchat_req *q)
     pchat_error *err;
     int resume = 0;
 
+    if (r->header_only) {
+        set_stream_headers(r);
+        return OK;
+    }
     sub->r = r;
     sub->hub = hub_for(r->server);
     if ((err = parse_filter(q, &sub->filter))
