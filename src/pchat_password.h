@@ -10,4 +10,9 @@
 int pchat_password_hash(apr_pool_t *p, const char *password,
                         const char **salt, const char **hash);
 
+/* True when password matches the stored hash and salt, in the current
+ * format or Payload's legacy one (512-byte key, 25,000 iterations). */
+int pchat_password_verify(apr_pool_t *p, const char *password,
+                          const char *salt, const char *hash);
+
 #endif
