@@ -7,6 +7,7 @@
 #include "src/pchat_store.h"
 #include "src/pchat_shm.h"
 #include "src/pchat_stream.h"
+#include "src/pchat_auth.h"
 #include "ap_mpm.h"
 #include "apr_dbd.h"
 
@@ -44,7 +45,14 @@ static int pchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
 static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    const char *err = pchat_store_setup(pconf, ptemp, s);
+    const char *err = pchat_conf_check(pconf, s);
+
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00002)
+                     "%s", err);
+        return !OK;
+    }
+    err = pchat_store_setup(pconf, ptemp, s);
 
     if (pchat_shm_setup(pconf, s) != APR_SUCCESS) {
         return !OK;
@@ -62,6 +70,7 @@ static void pchat_child_init(apr_pool_t *pchild, server_rec *s)
     pchat_shm_child_init(pchild, s);
     pchat_store_child_init(pchild, s);
     pchat_stream_child_init(pchild, s);
+    pchat_auth_child_init(pchild);
 }
 
 /* The parent frees the shared slot of a child that is gone. */

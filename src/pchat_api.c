@@ -6,6 +6,8 @@
 #include "pchat_password.h"
 #include "pchat_time.h"
 #include "pchat_shm.h"
+#include "pchat_access.h"
+#include "pchat_auth.h"
 
 #define MSG_NOT_FOUND "Not Found"
 #define MSG_SERVER_ERROR "Something went wrong."
@@ -46,6 +48,40 @@ static int depth_param(pchat_req *q, int *depth)
     }
     *depth = parsed.depth;
     return 0;
+}
+
+/* where AND the caller's access filter for op. */
+static pchat_error *scoped(pchat_req *q, pchat_op op, pchat_sql **where)
+{
+    pchat_sql *cond, *both;
+    pchat_error *err = pchat_access_filter(q, op, &cond);
+
+    if (err) {
+        return err;
+    }
+    both = pchat_sql_make(q->r->pool, "(");
+    pchat_sql_cat(both, *where);
+    pchat_sql_add(both, ") AND ");
+    pchat_sql_cat(both, cond);
+    *where = both;
+    return NULL;
+}
+
+/* The query parameters of a find or count, access filter included. */
+static pchat_error *parse_find(pchat_req *q, pchat_query *pq)
+{
+    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, pq);
+
+    return err ? err : scoped(q, PCHAT_OP_READ, &pq->where);
+}
+
+/* "id = <id of the path>" */
+static pchat_sql *this_id(pchat_req *q)
+{
+    pchat_sql *sql = pchat_sql_make(q->r->pool, "id = ");
+
+    pchat_sql_int(sql, q->id);
+    return sql;
 }
 
 /* ---- find ------------------------------------------------------------------ */
@@ -96,7 +132,7 @@ static int run_find(pchat_conn *c, request_rec *r, const pchat_query *pq,
 int pchat_api_find(pchat_req *q)
 {
     pchat_query pq;
-    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &pq);
+    pchat_error *err = parse_find(q, &pq);
     pchat_conn *c;
     json_t *docs;
     apr_int64_t total = 0;
@@ -113,13 +149,14 @@ int pchat_api_find(pchat_req *q)
     if (rv) {
         return server_error(q->r);
     }
+    pchat_access_shape(q, q->coll, docs);
     return pchat_send_json(q->r, HTTP_OK, envelope(docs, &pq, total));
 }
 
 int pchat_api_count(pchat_req *q)
 {
     pchat_query pq;
-    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &pq);
+    pchat_error *err = parse_find(q, &pq);
     pchat_conn *c;
     apr_int64_t total = 0;
     int rv;
@@ -141,23 +178,35 @@ int pchat_api_count(pchat_req *q)
 
 int pchat_api_find_by_id(pchat_req *q)
 {
+    pchat_sql *where = this_id(q);
+    pchat_error *err = scoped(q, PCHAT_OP_READ, &where);
     pchat_conn *c;
-    json_t *doc;
+    json_t *docs;
     int depth, rv;
 
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
     if (depth_param(q, &depth)) {
         return OK;
     }
     if (!(c = acquire(q->r))) {
         return unavailable(q->r);
     }
-    doc = pchat_docs_by_id(c, q->r->pool, q->coll, q->id, depth, &rv);
+    rv = pchat_docs_select(c, q->r->pool, q->coll,
+                           pchat_where_live(q->r->pool, q->coll, where), NULL,
+                           1, 0, &docs);
+    if (!rv) {
+        rv = pchat_docs_populate(c, q->r->pool, q->coll, docs, depth);
+    }
     pchat_conn_release(c);
     if (rv) {
         return server_error(q->r);
     }
-    return doc ? pchat_send_json(q->r, HTTP_OK, json_incref(doc))
-               : not_found(q->r);
+    pchat_access_shape(q, q->coll, docs);
+    return json_array_size(docs)
+           ? pchat_send_json(q->r, HTTP_OK, json_incref(json_array_get(docs, 0)))
+           : not_found(q->r);
 }
 
 /* Tells subscribers in every process that messages changed. */
@@ -349,54 +398,111 @@ static int docs_by_ids(pchat_conn *c, request_rec *r,
     return rv ? rv : pchat_docs_populate(c, r->pool, coll, *docs, depth);
 }
 
-/* A write runs with validated values under a held connection. */
-typedef int (*write_fn)(pchat_conn *c, pchat_req *q, pchat_values *v,
-                        int depth);
-
-/* Reads and validates the body and hashes a password before taking a
- * connection (PBKDF2 is slow on purpose), then runs the write. */
-static int with_body(pchat_req *q, int creating, write_fn fn)
-{
-    json_t *body = NULL;
-    pchat_error *err = pchat_read_json_body(q->r, &body);
-    pchat_values v;
+/* A write: validated values, the access condition on the rows it may
+ * touch, and a held connection. */
+typedef struct {
+    pchat_req *q;
     pchat_conn *c;
-    int depth, status;
+    pchat_values v;
+    pchat_sql *allowed;
+    int depth;
+} pchat_write;
+
+typedef int (*write_fn)(pchat_write *w);
+
+static pchat_error *short_password(pchat_req *q, const pchat_values *v)
+{
+    int min = pchat_conf_password_min(q->r->server);
+    json_t *errors;
+
+    if (!v->password || (int)strlen(v->password) >= min) {
+        return NULL;
+    }
+    errors = pchat_json_own(q->r->pool, json_array());
+    pchat_field_error(q->r->pool, errors,
+                      pchat_field_find(&pchat_users, "password"), "password",
+                      apr_psprintf(q->r->pool, "This value must be longer "
+                                   "than the minimum length of %d "
+                                   "characters.", min));
+    return pchat_validation_error(q->r->pool, q->coll, errors);
+}
+
+/* Reads, validates and authorises the body, hashes a password before
+ * taking a connection (PBKDF2 is slow on purpose), then runs the write. */
+static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
+{
+    pchat_write w = {q, NULL, {NULL, NULL}, NULL, 0};
+    json_t *body = NULL;
+    pchat_error *err = pchat_access_filter(q, op, &w.allowed);
+    int status;
 
     if (!err) {
-        err = pchat_validate(q->r->pool, q->coll, body, creating, &v);
+        err = pchat_read_json_body(q->r, &body);
+    }
+    if (!err) {
+        err = pchat_validate(q->r->pool, q->coll, body, creating, &w.v);
+    }
+    if (!err) {
+        err = short_password(q, &w.v);
+    }
+    if (!err) {
+        err = pchat_access_check_values(q, &w.v);
     }
     if (err) {
         return pchat_send_error(q->r, err);
     }
-    if (depth_param(q, &depth)) {
+    if (depth_param(q, &w.depth)) {
         return OK;
     }
-    if (add_password(q->r, q->coll, &v)) {
-        return server_error(q->r);
-    }
-    if (!(c = acquire(q->r))) {
+    if (w.v.password && pchat_auth_hash_slot_acquire()) {
         return unavailable(q->r);
     }
-    status = fn(c, q, &v, depth);
-    pchat_conn_release(c);
+    status = add_password(q->r, q->coll, &w.v);
+    if (w.v.password) {
+        pchat_auth_hash_slot_release();
+    }
+    if (status) {
+        return server_error(q->r);
+    }
+    if (!(w.c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    status = fn(&w);
+    pchat_conn_release(w.c);
     return status;
 }
 
-static int create(pchat_conn *c, pchat_req *q, pchat_values *v, int depth)
+/* Inserts the document; *id gets its id, *err a client error. */
+static int insert_doc(pchat_write *w, apr_int64_t *id, pchat_error **err)
 {
-    json_t *ids, *docs;
+    json_t *ids;
     int rv;
-    pchat_error *err = check_relations(c, q->r, q->coll, v, &rv);
+
+    *err = check_relations(w->c, w->q->r, w->q->coll, &w->v, &rv);
+    if (!*err && !rv) {
+        rv = write_returning_ids(w->c, w->q->r, w->q->coll,
+                                 insert_sql(w->q->r->pool, w->q->coll, &w->v,
+                                            pchat_now_ms()), &ids, err);
+    }
+    if (!*err && !rv) {
+        changed(w->q->coll);
+        *id = json_integer_value(json_array_get(ids, 0));
+    }
+    return rv;
+}
+
+static int create(pchat_write *w)
+{
+    pchat_req *q = w->q;
+    pchat_error *err = NULL;
+    apr_int64_t id = 0;
+    json_t *docs = NULL;
+    int rv = insert_doc(w, &id, &err);
 
     if (!err && !rv) {
-        rv = write_returning_ids(c, q->r, q->coll,
-                                 insert_sql(q->r->pool, q->coll, v,
-                                            pchat_now_ms()), &ids, &err);
-    }
-    if (!err && !rv) {
-        changed(q->coll);
-        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+        rv = docs_by_ids(w->c, q->r, q->coll, pchat_json_own(
+                         q->r->pool, json_pack("[I]", (json_int_t)id)),
+                         w->depth, &docs);
     }
     if (err) {
         return pchat_send_error(q->r, err);
@@ -404,6 +510,7 @@ static int create(pchat_conn *c, pchat_req *q, pchat_values *v, int depth)
     if (rv || !json_array_size(docs)) {
         return server_error(q->r);
     }
+    pchat_access_shape(q, q->coll, docs);
     return send_doc(q, HTTP_CREATED, json_array_get(docs, 0),
                     apr_pstrcat(q->r->pool, q->coll->singular,
                                 " successfully created.", NULL));
@@ -411,7 +518,45 @@ static int create(pchat_conn *c, pchat_req *q, pchat_values *v, int depth)
 
 int pchat_api_create(pchat_req *q)
 {
-    return with_body(q, 1, create);
+    return with_body(q, 1, PCHAT_OP_CREATE, create);
+}
+
+/* POST /users/first-register: creates the first user and logs them in;
+ * refused once any user exists. */
+static int first_register(pchat_write *w)
+{
+    pchat_req *q = w->q;
+    pchat_error *err = NULL;
+    apr_int64_t n = 0, id = 0;
+    int rv = pchat_db_begin(w->c);
+
+    if (!rv) {
+        rv = pchat_docs_count(w->c, q->r->pool, &pchat_users,
+                              pchat_sql_make(q->r->pool, "1=1"), &n);
+    }
+    if (!rv && !n) {
+        rv = insert_doc(w, &id, &err);
+    }
+    if (rv || err || n) {
+        pchat_db_rollback(w->c);
+    }
+    else {
+        rv = pchat_db_commit(w->c);
+    }
+    if (err || n) {
+        return pchat_send_error(q->r, err ? err : pchat_forbidden(q->r->pool));
+    }
+    if (rv) {
+        return server_error(q->r);
+    }
+    return pchat_auth_start_session(q, w->c, id, "Successfully registered "
+                                    "first user.");
+}
+
+int pchat_api_first_register(pchat_req *q)
+{
+    q->coll = &pchat_users;
+    return with_body(q, 1, PCHAT_OP_READ, first_register);
 }
 
 /* The ids of live documents matching where, in id order. */
@@ -438,67 +583,96 @@ static int matching_ids(pchat_conn *c, request_rec *r,
 
 /* Updates each of ids in one transaction; *updated gets the ids that
  * still existed. */
-static int update_ids(pchat_conn *c, pchat_req *q, pchat_values *v,
-                      json_t *ids, json_t **updated, pchat_error **err)
+static int update_ids(pchat_write *w, json_t *ids, json_t **updated,
+                      pchat_error **err)
 {
+    pchat_req *q = w->q;
     json_t *id, *one;
     size_t i;
-    int rv = pchat_db_begin(c);
+    int rv = pchat_db_begin(w->c);
 
     *updated = pchat_json_own(q->r->pool, json_array());
     json_array_foreach(ids, i, id) {
         if (rv || *err) {
             break;
         }
-        rv = write_returning_ids(c, q->r, q->coll,
-                                 update_sql(q->r->pool, q->coll, v,
+        rv = write_returning_ids(w->c, q->r, q->coll,
+                                 update_sql(q->r->pool, q->coll, &w->v,
                                             json_integer_value(id)),
                                  &one, err);
         json_array_extend(*updated, one);
     }
     if (rv || *err) {
-        pchat_db_rollback(c);
+        pchat_db_rollback(w->c);
         return rv;
     }
-    rv = pchat_db_commit(c);
-    if (!rv) {
+    rv = pchat_db_commit(w->c);
+    if (!rv && json_array_size(*updated)) {
         changed(q->coll);
     }
     return rv;
 }
 
-static int update_by_id(pchat_conn *c, pchat_req *q, pchat_values *v,
-                        int depth)
+/* Updates the documents matching where (and the access condition); *docs
+ * gets them as they are now. */
+static int update_where(pchat_write *w, pchat_sql *where, json_t **docs,
+                        pchat_error **err)
 {
-    json_t *ids, *docs;
+    pchat_req *q = w->q;
+    json_t *ids, *updated;
     int rv;
-    pchat_error *err = check_relations(c, q->r, q->coll, v, &rv);
 
-    if (!err && !rv) {
-        rv = write_returning_ids(c, q->r, q->coll,
-                                 update_sql(q->r->pool, q->coll, v, q->id),
-                                 &ids, &err);
+    *err = check_relations(w->c, q->r, q->coll, &w->v, &rv);
+    if (*err || rv) {
+        return rv;
     }
-    if (!err && !rv) {
-        changed(q->coll);
-        rv = docs_by_ids(c, q->r, q->coll, ids, depth, &docs);
+    if ((*err = scoped(q, PCHAT_OP_UPDATE, &where))) {
+        return 0;
     }
+    rv = matching_ids(w->c, q->r, q->coll, where, &ids);
+    if (!rv) {
+        rv = update_ids(w, ids, &updated, err);
+    }
+    if (!rv && !*err) {
+        rv = docs_by_ids(w->c, q->r, q->coll, updated, w->depth, docs);
+    }
+    if (!rv && !*err) {
+        pchat_access_shape(q, q->coll, *docs);
+    }
+    return rv;
+}
+
+/* A document that is not there: 404, or 403 where the access rules might
+ * be what hides it (as Payload answers). */
+static int missing(pchat_req *q)
+{
+    return pchat_access_restricted(q)
+           ? pchat_send_error(q->r, pchat_forbidden(q->r->pool))
+           : not_found(q->r);
+}
+
+static int update_by_id(pchat_write *w)
+{
+    pchat_error *err = NULL;
+    json_t *docs = NULL;
+    int rv = update_where(w, this_id(w->q), &docs, &err);
+
     if (err) {
-        return pchat_send_error(q->r, err);
+        return pchat_send_error(w->q->r, err);
     }
     if (rv) {
-        return server_error(q->r);
+        return server_error(w->q->r);
     }
     if (!json_array_size(docs)) {
-        return not_found(q->r);
+        return missing(w->q);
     }
-    return send_doc(q, HTTP_OK, json_array_get(docs, 0),
+    return send_doc(w->q, HTTP_OK, json_array_get(docs, 0),
                     "Updated successfully.");
 }
 
 int pchat_api_update_by_id(pchat_req *q)
 {
-    return with_body(q, 0, update_by_id);
+    return with_body(q, 0, PCHAT_OP_UPDATE, update_by_id);
 }
 
 static const char *count_message(apr_pool_t *p, const char *verb,
@@ -528,35 +702,25 @@ static pchat_error *bulk_where(pchat_req *q, pchat_sql **where)
     return pchat_where_compile(q->r->pool, q->coll, w, where);
 }
 
-static int update_many(pchat_conn *c, pchat_req *q, pchat_values *v,
-                       int depth)
+static int update_many(pchat_write *w)
 {
     pchat_sql *where = NULL;
-    json_t *ids, *updated, *docs;
+    json_t *docs = NULL;
     int rv = 0;
-    pchat_error *err = bulk_where(q, &where);
+    pchat_error *err = bulk_where(w->q, &where);
 
     if (!err) {
-        err = check_relations(c, q->r, q->coll, v, &rv);
-    }
-    if (!err && !rv) {
-        rv = matching_ids(c, q->r, q->coll, where, &ids);
-    }
-    if (!err && !rv) {
-        rv = update_ids(c, q, v, ids, &updated, &err);
-    }
-    if (!err && !rv) {
-        rv = docs_by_ids(c, q->r, q->coll, updated, depth, &docs);
+        rv = update_where(w, where, &docs, &err);
     }
     if (err) {
-        return pchat_send_error(q->r, err);
+        return pchat_send_error(w->q->r, err);
     }
-    return rv ? server_error(q->r) : send_many(q, docs, "Updated");
+    return rv ? server_error(w->q->r) : send_many(w->q, docs, "Updated");
 }
 
 int pchat_api_update_many(pchat_req *q)
 {
-    return with_body(q, 0, update_many);
+    return with_body(q, 0, PCHAT_OP_UPDATE, update_many);
 }
 
 /* Removes one document: messages become tombstones with the next seq and
@@ -580,25 +744,25 @@ static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
 
 /* Reads the docs matching where at depth, then deletes them, all in one
  * transaction, so the response shows what was deleted. */
-static int delete_where(pchat_conn *c, request_rec *r,
-                        const pchat_collection *coll, const pchat_sql *where,
+static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
                         int depth, json_t **docs)
 {
+    request_rec *r = q->r;
     json_t *doc;
     size_t i;
     int nrows, rv = pchat_db_begin(c);
 
     if (!rv) {
-        rv = pchat_docs_select(c, r->pool, coll,
-                               pchat_where_live(r->pool, coll, where),
+        rv = pchat_docs_select(c, r->pool, q->coll,
+                               pchat_where_live(r->pool, q->coll, where),
                                "id ASC", -1, 0, docs);
     }
     if (!rv) {
-        rv = pchat_docs_populate(c, r->pool, coll, *docs, depth);
+        rv = pchat_docs_populate(c, r->pool, q->coll, *docs, depth);
     }
     json_array_foreach(rv ? NULL : *docs, i, doc) {
         json_int_t id = json_integer_value(json_object_get(doc, "id"));
-        if ((rv = pchat_db_exec(c, r->pool, delete_sql(r->pool, coll, id),
+        if ((rv = pchat_db_exec(c, r->pool, delete_sql(r->pool, q->coll, id),
                                 &nrows))) {
             break;
         }
@@ -609,32 +773,51 @@ static int delete_where(pchat_conn *c, request_rec *r,
     }
     rv = pchat_db_commit(c);
     if (!rv && json_array_size(*docs)) {
-        changed(coll);
+        changed(q->coll);
+        pchat_access_shape(q, q->coll, *docs);
     }
     return rv;
 }
 
-int pchat_api_delete_by_id(pchat_req *q)
+/* Runs a delete of the documents matching where (after access). */
+static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
+                      int *status)
 {
-    pchat_sql *where = pchat_sql_make(q->r->pool, "id = ");
+    pchat_error *err = scoped(q, PCHAT_OP_DELETE, &where);
     pchat_conn *c;
-    json_t *docs;
     int depth, rv;
 
+    if (err) {
+        *status = pchat_send_error(q->r, err);
+        return -1;
+    }
     if (depth_param(q, &depth)) {
-        return OK;
+        *status = OK;
+        return -1;
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        *status = unavailable(q->r);
+        return -1;
     }
-    pchat_sql_int(where, q->id);
-    rv = delete_where(c, q->r, q->coll, where, depth, &docs);
+    rv = delete_where(c, q, where, depth, docs);
     pchat_conn_release(c);
     if (rv) {
-        return server_error(q->r);
+        *status = server_error(q->r);
+        return -1;
+    }
+    return 0;
+}
+
+int pchat_api_delete_by_id(pchat_req *q)
+{
+    json_t *docs;
+    int status;
+
+    if (run_delete(q, this_id(q), &docs, &status)) {
+        return status;
     }
     if (!json_array_size(docs)) {
-        return not_found(q->r);
+        return missing(q);
     }
     return send_doc(q, HTTP_OK, json_array_get(docs, 0),
                     "Deleted successfully.");
@@ -644,20 +827,14 @@ int pchat_api_delete_many(pchat_req *q)
 {
     pchat_sql *where;
     pchat_error *err = bulk_where(q, &where);
-    pchat_conn *c;
     json_t *docs;
-    int depth, rv;
+    int status;
 
     if (err) {
         return pchat_send_error(q->r, err);
     }
-    if (depth_param(q, &depth)) {
-        return OK;
+    if (run_delete(q, where, &docs, &status)) {
+        return status;
     }
-    if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
-    }
-    rv = delete_where(c, q->r, q->coll, where, depth, &docs);
-    pchat_conn_release(c);
-    return rv ? server_error(q->r) : send_many(q, docs, "Deleted");
+    return send_many(q, docs, "Deleted");
 }

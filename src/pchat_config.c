@@ -1,5 +1,6 @@
 /* Directives of mod_payloadchat.  Every setter validates its value fully, so
  * a bad httpd.conf fails at startup with a message naming the directive. */
+#include "apr_escape.h"
 #include "pchat_config.h"
 
 #define DEFAULT_MOUNT "/api"
@@ -29,6 +30,12 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_subscribers = -1;
     conf->retry_ms = -1;
     conf->suspend = -1;
+    conf->access = -1;
+    conf->token_s = -1;
+    conf->self_register = -1;
+    conf->max_login_attempts = -1;
+    conf->lock_s = -1;
+    conf->password_min = -1;
     return conf;
 }
 
@@ -55,6 +62,13 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_subscribers, -1);
     MERGE(retry_ms, -1);
     MERGE(suspend, -1);
+    MERGE(secret, NULL);
+    MERGE(access, -1);
+    MERGE(token_s, -1);
+    MERGE(self_register, -1);
+    MERGE(max_login_attempts, -1);
+    MERGE(lock_s, -1);
+    MERGE(password_min, -1);
     return conf;
 }
 
@@ -114,6 +128,44 @@ INT_GETTER(backlog, backlog, 20)
 INT_GETTER(max_subscribers, max_subscribers, 10000)
 INT_GETTER(retry_ms, retry_ms, 2000)
 INT_GETTER(stream_suspend, suspend, 1)
+INT_GETTER(access, access, PCHAT_ACCESS_OPEN)
+INT_GETTER(token_s, token_s, 7200)
+INT_GETTER(self_register, self_register, 1)
+INT_GETTER(max_login_attempts, max_login_attempts, 5)
+INT_GETTER(lock_s, lock_s, 600)
+INT_GETTER(password_min, password_min, 8)
+
+#define MIN_SECRET 32
+
+/* Without a configured secret, open mode signs with one made at startup:
+ * tokens then last until the next restart. */
+static const char *startup_secret;
+
+const char *pchat_conf_secret(const server_rec *s)
+{
+    const char *secret = pchat_conf(s)->secret;
+    return secret ? secret : startup_secret;
+}
+
+const char *pchat_conf_check(apr_pool_t *p, server_rec *s)
+{
+    server_rec *vs;
+    unsigned char random[32];
+
+    for (vs = s; vs; vs = vs->next) {
+        if (pchat_conf_access(vs) == PCHAT_ACCESS_MEMBERS
+            && !pchat_conf(vs)->secret) {
+            return "PayloadChatAccess members needs PayloadChatSecret "
+                   "(at least 32 characters)";
+        }
+    }
+    /* p is pconf: made again at each (re)start, like the secret */
+    if (apr_generate_random_bytes(random, sizeof(random)) != APR_SUCCESS) {
+        return "cannot read random bytes for the token secret";
+    }
+    startup_secret = apr_pescape_hex(p, random, sizeof(random), 0);
+    return NULL;
+}
 
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin)
 {
@@ -195,6 +247,38 @@ static const char *set_stream_mode(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: must be auto or blocking, got "
                             "'%s'", cmd->cmd->name, arg);
     }
+    return NULL;
+}
+
+static const char *set_secret(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (strlen(arg) < MIN_SECRET) {
+        return apr_psprintf(cmd->pool, "%s: must be at least %d characters "
+                            "(got %d)", cmd->cmd->name, MIN_SECRET,
+                            (int)strlen(arg));
+    }
+    cmd_conf(cmd)->secret = arg;
+    return NULL;
+}
+
+static const char *set_access(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!strcasecmp(arg, "open")) {
+        cmd_conf(cmd)->access = PCHAT_ACCESS_OPEN;
+    }
+    else if (!strcasecmp(arg, "members")) {
+        cmd_conf(cmd)->access = PCHAT_ACCESS_MEMBERS;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "%s: must be open or members, got "
+                            "'%s'", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *set_self_register(cmd_parms *cmd, void *dconf, int on)
+{
+    cmd_conf(cmd)->self_register = on;
     return NULL;
 }
 
@@ -326,6 +410,28 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatStreamMode", set_stream_mode, NULL, RSRC_CONF,
                   "auto (suspend streams on the event MPM, no thread held) "
                   "or blocking (a thread per stream)"),
+    AP_INIT_TAKE1("PayloadChatSecret", set_secret, NULL, RSRC_CONF,
+                  "Secret that signs login tokens (32+ characters; Payload's "
+                  "PAYLOAD_SECRET to share tokens with a Payload app)"),
+    AP_INIT_TAKE1("PayloadChatAccess", set_access, NULL, RSRC_CONF,
+                  "open (anyone may do anything, as the original app) or "
+                  "members (logged-in users see their own conversations)"),
+    AP_INIT_TAKE1("PayloadChatTokenExpiration", set_int,
+                  SLOT(token_s, 60, 31536000), RSRC_CONF,
+                  "Seconds a login token is valid (default 7200)"),
+    AP_INIT_FLAG("PayloadChatSelfRegistration", set_self_register, NULL,
+                 RSRC_CONF, "Whether anyone may sign up with POST /users "
+                 "(default On)"),
+    AP_INIT_TAKE1("PayloadChatMaxLoginAttempts", set_int,
+                  SLOT(max_login_attempts, 0, 1000), RSRC_CONF,
+                  "Failed logins before the account locks; 0 never locks "
+                  "(default 5)"),
+    AP_INIT_TAKE1("PayloadChatLockTime", set_int, SLOT(lock_s, 1, 31536000),
+                  RSRC_CONF, "Seconds a locked account stays locked "
+                  "(default 600)"),
+    AP_INIT_TAKE1("PayloadChatPasswordMinLength", set_int,
+                  SLOT(password_min, 1, 1024), RSRC_CONF,
+                  "Shortest accepted password (default 8)"),
     AP_INIT_TAKE1("PayloadChatStreamRetry", set_int,
                   SLOT(retry_ms, 100, 600000), RSRC_CONF,
                   "Reconnect delay hint sent to clients, ms (default 2000)"),

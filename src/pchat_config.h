@@ -14,6 +14,8 @@ typedef enum {
     PCHAT_SYNC_FULL = 2
 } pchat_sync_mode;
 
+enum { PCHAT_ACCESS_OPEN = 0, PCHAT_ACCESS_MEMBERS = 1 };
+
 typedef struct {
     const char *mount;           /* URL prefix of the API */
     const char *db_driver;       /* apr_dbd driver name */
@@ -30,6 +32,13 @@ typedef struct {
     int max_subscribers;         /* stream: per Apache node */
     int retry_ms;                /* stream: the retry: hint */
     int suspend;                 /* stream: suspend on the event MPM */
+    const char *secret;          /* auth: token signing secret */
+    int access;                  /* auth: PCHAT_ACCESS_* */
+    int token_s;                 /* auth: token lifetime */
+    int self_register;           /* auth: anonymous POST /users allowed */
+    int max_login_attempts;      /* auth: before the account locks */
+    int lock_s;                  /* auth: how long it stays locked */
+    int password_min;            /* auth: shortest password */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
 
@@ -53,6 +62,16 @@ int pchat_conf_backlog(const server_rec *s);
 int pchat_conf_max_subscribers(const server_rec *s);
 int pchat_conf_retry_ms(const server_rec *s);
 int pchat_conf_stream_suspend(const server_rec *s);
+const char *pchat_conf_secret(const server_rec *s);
+int pchat_conf_access(const server_rec *s);
+int pchat_conf_token_s(const server_rec *s);
+int pchat_conf_self_register(const server_rec *s);
+int pchat_conf_max_login_attempts(const server_rec *s);
+int pchat_conf_lock_s(const server_rec *s);
+int pchat_conf_password_min(const server_rec *s);
+/* Checks what only the whole configuration can tell (a secret when
+ * members mode is on); returns an error text or NULL. */
+const char *pchat_conf_check(apr_pool_t *p, server_rec *s);
 /* True when the Origin may use the API from a browser. */
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
 

@@ -5,6 +5,7 @@
 #include "pchat_api.h"
 #include "pchat_query.h"
 #include "pchat_stream.h"
+#include "pchat_auth.h"
 
 typedef int (*endpoint_fn)(pchat_req *q);
 
@@ -15,12 +16,14 @@ typedef struct {
 
 /* The kinds of path below /{slug}. */
 typedef enum {
-    PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS
+    PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
+    PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER
 } path_kind;
 
 typedef struct {
     path_kind kind;
     pchat_method methods[5];   /* ends with {0, NULL} */
+    const char *users_path;    /* /users/<this>, for the auth endpoints */
 } pchat_route_def;
 
 static const pchat_route_def routes[] = {
@@ -28,15 +31,37 @@ static const pchat_route_def routes[] = {
                        {M_POST, pchat_api_create},
                        {M_PATCH, pchat_api_update_many},
                        {M_DELETE, pchat_api_delete_many},
-                       {0, NULL}}},
-    {PATH_COUNT, {{M_GET, pchat_api_count}, {0, NULL}}},
+                       {0, NULL}}, NULL},
+    {PATH_COUNT, {{M_GET, pchat_api_count}, {0, NULL}}, NULL},
     {PATH_ID, {{M_GET, pchat_api_find_by_id},
                {M_PATCH, pchat_api_update_by_id},
                {M_DELETE, pchat_api_delete_by_id},
-               {0, NULL}}},
-    {PATH_STREAM, {{M_GET, pchat_stream_handler}, {0, NULL}}},
-    {PATH_STREAM_STATS, {{M_GET, pchat_stream_stats}, {0, NULL}}},
+               {0, NULL}}, NULL},
+    {PATH_STREAM, {{M_GET, pchat_stream_handler}, {0, NULL}}, NULL},
+    {PATH_STREAM_STATS, {{M_GET, pchat_stream_stats}, {0, NULL}}, NULL},
+    {PATH_LOGIN, {{M_POST, pchat_auth_login}, {0, NULL}}, "login"},
+    {PATH_LOGOUT, {{M_POST, pchat_auth_logout}, {0, NULL}}, "logout"},
+    {PATH_ME, {{M_GET, pchat_auth_me}, {0, NULL}}, "me"},
+    {PATH_REFRESH, {{M_POST, pchat_auth_refresh}, {0, NULL}},
+     "refresh-token"},
+    {PATH_FIRST_REGISTER, {{M_POST, pchat_api_first_register}, {0, NULL}},
+     "first-register"},
 };
+
+#define NROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* The auth endpoint at /users/<sub>, or NULL. */
+static const pchat_route_def *users_route(const char *sub)
+{
+    size_t i;
+
+    for (i = 0; i < NROUTES; i++) {
+        if (routes[i].users_path && !strcmp(routes[i].users_path, sub)) {
+            return &routes[i];
+        }
+    }
+    return NULL;
+}
 
 int pchat_router_claims(const request_rec *r)
 {
@@ -99,6 +124,9 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q)
     if (extra) {
         return NULL;
     }
+    if (q->coll == &pchat_users && sub && users_route(sub)) {
+        return users_route(sub);
+    }
     if (!sub) {
         return &routes[PATH_COLLECTION];
     }
@@ -116,10 +144,19 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
     pchat_error *err;
 
     for (m = rd->methods; m->fn; m++) {
-        if (m->method == method) {
-            q->qs = pchat_qs_parse(r->pool, r->args, &err);
-            return q->qs ? m->fn(q) : pchat_send_error(r, err);
+        if (m->method != method) {
+            continue;
         }
+        q->qs = pchat_qs_parse(r->pool, r->args, &err);
+        if (!q->qs) {
+            return pchat_send_error(r, err);
+        }
+        /* A stale token must not stand in the way of logging in again. */
+        err = pchat_auth_resolve(q, &q->user);
+        if (err && rd->kind != PATH_LOGIN && rd->kind != PATH_FIRST_REGISTER) {
+            return pchat_send_error(r, err);
+        }
+        return m->fn(q);
     }
     apr_table_setn(r->headers_out, "Allow", allow_header(r->pool, rd));
     return pchat_send_message_error(r, HTTP_METHOD_NOT_ALLOWED,
@@ -129,7 +166,7 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
 
 int pchat_route(request_rec *r)
 {
-    pchat_req q = {r, NULL, NULL, 0};
+    pchat_req q = {r, NULL, NULL, 0, NULL};
     const pchat_route_def *rd = match(r, &q);
     int status;
 

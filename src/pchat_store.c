@@ -125,7 +125,16 @@ static const char *const migration_2[] = {
     NULL
 };
 
-static const char *const *const migrations[] = {migration_1, migration_2};
+/* Login sessions: a token names its session (sid); logout deletes it. */
+static const char *const migration_3[] = {
+    "CREATE TABLE users_sessions (id TEXT PRIMARY KEY, user_id BIGINT NOT NULL,"
+    " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
+    "CREATE INDEX users_sessions_user ON users_sessions (user_id)",
+    NULL
+};
+
+static const char *const *const migrations[] = {migration_1, migration_2,
+                                                migration_3};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,

@@ -31,6 +31,7 @@
 #include "pchat_docs.h"
 #include "pchat_query.h"
 #include "pchat_shm.h"
+#include "pchat_access.h"
 
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
@@ -863,10 +864,25 @@ static void park(pchat_sub *sub)
     apr_thread_mutex_unlock(hub->mu);
 }
 
+/* The subscriber's where AND the access filter, as find builds it. */
 static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
 {
-    return pchat_where_compile(q->r->pool, &pchat_messages,
-                               json_object_get(q->qs, "where"), filter);
+    pchat_sql *where, *allowed;
+    pchat_error *err = pchat_where_compile(q->r->pool, &pchat_messages,
+                                           json_object_get(q->qs, "where"),
+                                           &where);
+
+    if (!err) {
+        err = pchat_access_filter(q, PCHAT_OP_READ, &allowed);
+    }
+    if (err) {
+        return err;
+    }
+    *filter = pchat_sql_make(q->r->pool, "(");
+    pchat_sql_cat(*filter, where);
+    pchat_sql_add(*filter, ") AND ");
+    pchat_sql_cat(*filter, allowed);
+    return NULL;
 }
 
 int pchat_stream_handler(pchat_req *q)

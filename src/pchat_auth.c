@@ -1,0 +1,498 @@
+/* Login, logout, me, refresh and first-register, with sessions in the
+ * users_sessions table and HS256 tokens as Payload signs them. */
+#include "apr_escape.h"
+#include "apr_lib.h"
+#include "apr_thread_cond.h"
+#include "util_cookies.h"
+#include "pchat_auth.h"
+#include "pchat_access.h"
+#include "pchat_config.h"
+#include "pchat_docs.h"
+#include "pchat_jwt.h"
+#include "pchat_password.h"
+#include "pchat_time.h"
+#include "pchat_validate.h"
+
+#define COOKIE "payload-token"
+#define MSG_UNAUTHORIZED \
+    "Unauthorized, you must be logged in to make this request."
+#define MSG_BAD_LOGIN "The email or password provided is incorrect."
+#define MSG_LOCKED \
+    "This user is locked due to having too many failed login attempts."
+#define HASH_SLOTS 2
+#define HASH_WAIT apr_time_from_sec(10)
+
+/* ---- the hashing limiter ---------------------------------------------- */
+
+static apr_thread_mutex_t *hash_mu;
+static apr_thread_cond_t *hash_cv;
+static int hash_busy;
+
+void pchat_auth_child_init(apr_pool_t *pchild)
+{
+    apr_thread_mutex_create(&hash_mu, APR_THREAD_MUTEX_DEFAULT, pchild);
+    apr_thread_cond_create(&hash_cv, pchild);
+}
+
+int pchat_auth_hash_slot_acquire(void)
+{
+    apr_time_t deadline = apr_time_now() + HASH_WAIT;
+    int ok;
+
+    if (!hash_mu) {
+        return 0;
+    }
+    apr_thread_mutex_lock(hash_mu);
+    while (hash_busy >= HASH_SLOTS && apr_time_now() < deadline) {
+        apr_thread_cond_timedwait(hash_cv, hash_mu, deadline - apr_time_now());
+    }
+    ok = hash_busy < HASH_SLOTS;
+    hash_busy += ok;
+    apr_thread_mutex_unlock(hash_mu);
+    return ok ? 0 : -1;
+}
+
+void pchat_auth_hash_slot_release(void)
+{
+    if (!hash_mu) {
+        return;
+    }
+    apr_thread_mutex_lock(hash_mu);
+    hash_busy--;
+    apr_thread_cond_signal(hash_cv);
+    apr_thread_mutex_unlock(hash_mu);
+}
+
+/* ---- credentials --------------------------------------------------------- */
+
+static pchat_error *unauthorized(apr_pool_t *p, const char *message)
+{
+    return pchat_error_make(p, HTTP_UNAUTHORIZED, NULL, NULL, message);
+}
+
+/* The token from "Authorization: JWT x", "Authorization: Bearer x" or the
+ * payload-token cookie. */
+static const char *presented_token(request_rec *r)
+{
+    const char *auth = apr_table_get(r->headers_in, "Authorization");
+    const char *cookie = NULL;
+
+    if (auth) {
+        if (!strncasecmp(auth, "JWT ", 4)) {
+            return auth + 4;
+        }
+        if (!strncasecmp(auth, "Bearer ", 7)) {
+            return auth + 7;
+        }
+    }
+    ap_cookie_read(r, COOKIE, &cookie, 0);
+    return cookie && *cookie ? cookie : NULL;
+}
+
+static const char *signing_key(request_rec *r)
+{
+    return pchat_jwt_key(r->pool, pchat_conf_secret(r->server));
+}
+
+/* The user row of id with its doc, when its session sid is alive. */
+static pchat_user *session_user(pchat_conn *c, request_rec *r, apr_int64_t id,
+                                const char *sid, int *rv)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, "SELECT user_id FROM "
+                                    "users_sessions WHERE id = ");
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    pchat_user *u = NULL;
+    int alive = 0;
+
+    pchat_sql_str(sql, sid);
+    pchat_sql_add(sql, " AND user_id = ");
+    pchat_sql_int(sql, id);
+    pchat_sql_add(sql, " AND expires_at > ");
+    pchat_sql_int(sql, pchat_now_ms());
+    *rv = pchat_db_select(c, r->pool, sql, &res);
+    while (!*rv && (row = pchat_db_next_row(c, r->pool, res))) {
+        alive = 1;
+    }
+    if (alive) {
+        json_t *doc = pchat_docs_by_id(c, r->pool, &pchat_users, id, 0, rv);
+        if (doc) {
+            u = apr_pcalloc(r->pool, sizeof(*u));
+            u->id = id;
+            u->doc = doc;
+            u->email = json_string_value(json_object_get(doc, "email"));
+            u->sid = sid;
+        }
+    }
+    return u;
+}
+
+pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user)
+{
+    request_rec *r = q->r;
+    const char *token = presented_token(r), *why = NULL;
+    json_t *claims;
+    pchat_conn *c;
+    json_t *id, *sid;
+    int rv = 0;
+
+    *user = NULL;
+    if (!token) {
+        return NULL;
+    }
+    claims = pchat_jwt_verify(r->pool, signing_key(r), token,
+                              apr_time_sec(apr_time_now()), &why);
+    id = claims ? json_object_get(claims, "id") : NULL;
+    sid = claims ? json_object_get(claims, "sid") : NULL;
+    if (!json_is_integer(id) || !json_is_string(sid)) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "token refused: %s",
+                      why ? why : "no id or sid claim");
+        return unauthorized(r->pool, MSG_UNAUTHORIZED);
+    }
+    if (!(c = pchat_conn_acquire(r))) {
+        return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+                                "The database is not available.");
+    }
+    *user = session_user(c, r, json_integer_value(id), json_string_value(sid),
+                         &rv);
+    pchat_conn_release(c);
+    if (!*user) {
+        return rv ? pchat_error_make(r->pool, HTTP_INTERNAL_SERVER_ERROR,
+                                     NULL, NULL, "Something went wrong.")
+                  : unauthorized(r->pool, MSG_UNAUTHORIZED);
+    }
+    (*user)->token = token;
+    (*user)->exp = json_integer_value(json_object_get(claims, "exp"));
+    return NULL;
+}
+
+/* ---- tokens and cookies --------------------------------------------------- */
+
+static void issue_token(request_rec *r, pchat_user *u)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now());
+    json_t *claims;
+
+    u->exp = now + pchat_conf_token_s(r->server);
+    claims = pchat_json_own(r->pool, json_pack(
+        "{s:I,s:s,s:s,s:s,s:I,s:I}", "id", (json_int_t)u->id,
+        "collection", "users", "email", u->email, "sid", u->sid,
+        "iat", (json_int_t)now, "exp", (json_int_t)u->exp));
+    u->token = pchat_jwt_sign(r->pool, signing_key(r), claims);
+}
+
+static int is_tls(request_rec *r)
+{
+    return apr_table_get(r->subprocess_env, "HTTPS") != NULL
+           || !strcasecmp(ap_http_scheme(r), "https");
+}
+
+static void set_cookie(request_rec *r, const char *value, apr_int64_t exp)
+{
+    char date[APR_RFC822_DATE_LEN];
+
+    apr_rfc822_date(date, apr_time_from_sec(exp));
+    apr_table_addn(r->err_headers_out, "Set-Cookie", apr_psprintf(
+        r->pool, COOKIE "=%s; Path=/; Expires=%s; HttpOnly; SameSite=Lax%s",
+        value, date, is_tls(r) ? "; Secure" : ""));
+}
+
+static json_t *user_json(pchat_user *u)
+{
+    json_t *doc = json_deep_copy(u->doc);
+
+    json_object_set_new(doc, "collection", json_string("users"));
+    return doc;
+}
+
+/* {message, user, token, exp} for login, refresh and first-register. */
+static int send_session(pchat_req *q, pchat_user *u, const char *message,
+                        const char *token_key)
+{
+    set_cookie(q->r, u->token, u->exp);
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:s,s:o,s:s,s:I}", "message", message, "user", user_json(u),
+        token_key, u->token, "exp", (json_int_t)u->exp));
+}
+
+/* ---- sessions --------------------------------------------------------- */
+
+static int create_session(pchat_conn *c, request_rec *r, pchat_user *u)
+{
+    unsigned char random[16];
+    pchat_sql *sql;
+    apr_int64_t now = pchat_now_ms();
+    int nrows;
+
+    if (apr_generate_random_bytes(random, sizeof(random)) != APR_SUCCESS) {
+        return -1;
+    }
+    u->sid = apr_pescape_hex(r->pool, random, sizeof(random), 0);
+    sql = pchat_sql_make(r->pool, "INSERT INTO users_sessions (id, user_id,"
+                         " created_at, expires_at) VALUES (");
+    pchat_sql_str(sql, u->sid);
+    pchat_sql_add(sql, ", ");
+    pchat_sql_int(sql, u->id);
+    pchat_sql_add(sql, ", ");
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, ", ");
+    pchat_sql_int(sql, now + 1000 * (apr_int64_t)pchat_conf_token_s(r->server));
+    pchat_sql_add(sql, ")");
+    return pchat_db_exec(c, r->pool, sql, &nrows);
+}
+
+static int session_query(pchat_conn *c, request_rec *r, const char *prefix,
+                         pchat_user *u, apr_int64_t expires)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, prefix);
+    int nrows;
+
+    if (expires) {
+        pchat_sql_int(sql, expires);
+        pchat_sql_add(sql, " WHERE id = ");
+    }
+    pchat_sql_str(sql, u->sid);
+    return pchat_db_exec(c, r->pool, sql, &nrows);
+}
+
+/* ---- login ------------------------------------------------------------ */
+
+typedef struct {
+    apr_int64_t id;
+    const char *hash;
+    const char *salt;
+    int attempts;
+    apr_int64_t lock_until;
+} login_row;
+
+static int find_login(pchat_conn *c, request_rec *r, const char *email,
+                      login_row *out, int *found)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, "SELECT id, hash, salt, "
+                                    "login_attempts, lock_until FROM users "
+                                    "WHERE email = ");
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    int rv;
+
+    pchat_sql_str(sql, email);
+    rv = pchat_db_select(c, r->pool, sql, &res);
+    *found = 0;
+    while (!rv && (row = pchat_db_next_row(c, r->pool, res))) {
+        const char *lock = pchat_db_entry(c, row, 4);
+        out->id = apr_atoi64(pchat_db_entry(c, row, 0));
+        out->hash = pchat_db_entry(c, row, 1);
+        out->salt = pchat_db_entry(c, row, 2);
+        out->attempts = atoi(pchat_db_entry(c, row, 3));
+        out->lock_until = lock ? apr_atoi64(lock) : 0;
+        *found = 1;
+    }
+    return rv;
+}
+
+/* Counts a failed login; locks the user after too many. */
+static int count_failure(pchat_conn *c, request_rec *r, login_row *u)
+{
+    int max = pchat_conf_max_login_attempts(r->server), nrows;
+    apr_int64_t now = pchat_now_ms();
+    int attempts = (u->lock_until && u->lock_until <= now) ? 1
+                                                           : u->attempts + 1;
+    pchat_sql *sql = pchat_sql_make(r->pool, "UPDATE users SET "
+                                    "login_attempts = ");
+
+    pchat_sql_int(sql, attempts);
+    if (max > 0 && attempts >= max) {
+        pchat_sql_add(sql, ", lock_until = ");
+        pchat_sql_int(sql, now + 1000 * (apr_int64_t)pchat_conf_lock_s(
+                                             r->server));
+    }
+    else if (u->lock_until && u->lock_until <= now) {
+        pchat_sql_add(sql, ", lock_until = NULL");
+    }
+    pchat_sql_add(sql, " WHERE id = ");
+    pchat_sql_int(sql, u->id);
+    return pchat_db_exec(c, r->pool, sql, &nrows);
+}
+
+static int reset_failures(pchat_conn *c, request_rec *r, apr_int64_t id)
+{
+    pchat_sql *sql = pchat_sql_make(r->pool, "UPDATE users SET "
+                                    "login_attempts = 0, lock_until = NULL "
+                                    "WHERE id = ");
+    int nrows;
+
+    pchat_sql_int(sql, id);
+    return pchat_db_exec(c, r->pool, sql, &nrows);
+}
+
+/* email and password from a login body, or a ValidationError. */
+static pchat_error *login_fields(request_rec *r, json_t *body,
+                                 const char **email, const char **password)
+{
+    json_t *errors = pchat_json_own(r->pool, json_array());
+    const char *e = json_string_value(json_object_get(body, "email"));
+
+    *password = json_string_value(json_object_get(body, "password"));
+    *email = e ? apr_pstrdup(r->pool, e) : NULL;
+    if (*email) {
+        char *c;
+        for (c = (char *)*email; *c; c++) {
+            *c = apr_tolower(*c);
+        }
+    }
+    if (!*email || !**email) {
+        pchat_field_error(r->pool, errors, pchat_field_find(&pchat_users,
+                          "email"), "email", "This field is required.");
+    }
+    if (!*password || !**password) {
+        pchat_field_error(r->pool, errors, pchat_field_find(&pchat_users,
+                          "password"), "password", "This field is required.");
+    }
+    return json_array_size(errors)
+           ? pchat_validation_error(r->pool, &pchat_users, errors) : NULL;
+}
+
+/* Verifies the password with a hashing slot held; 1 when it matches, 0
+ * when not, -1 when the server is too busy to check. */
+static int check_password(request_rec *r, const char *password,
+                          const login_row *u)
+{
+    int ok;
+
+    if (pchat_auth_hash_slot_acquire()) {
+        return -1;
+    }
+    ok = pchat_password_verify(r->pool, password, u->salt, u->hash);
+    pchat_auth_hash_slot_release();
+    return ok;
+}
+
+static int busy(request_rec *r)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "1");
+    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                    "Too many logins at once; try again.");
+}
+
+int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,
+                             const char *message)
+{
+    request_rec *r = q->r;
+    pchat_user *u = apr_pcalloc(r->pool, sizeof(*u));
+    int rv = 0;
+
+    u->id = id;
+    u->doc = pchat_docs_by_id(c, r->pool, &pchat_users, id, 0, &rv);
+    if (rv || !u->doc || create_session(c, r, u)) {
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    u->email = json_string_value(json_object_get(u->doc, "email"));
+    issue_token(r, u);
+    return send_session(q, u, message, "token");
+}
+
+int pchat_auth_login(pchat_req *q)
+{
+    request_rec *r = q->r;
+    json_t *body;
+    const char *email, *password;
+    pchat_error *err = pchat_read_json_body(r, &body);
+    login_row u = {0, NULL, NULL, 0, 0};
+    pchat_conn *c;
+    int found = 0, ok, status;
+
+    if (!err) {
+        err = login_fields(r, body, &email, &password);
+    }
+    if (err) {
+        return pchat_send_error(r, err);
+    }
+    if (!(c = pchat_conn_acquire(r))) {
+        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                        "The database is not available.");
+    }
+    if (find_login(c, r, email, &u, &found) || !found) {
+        pchat_conn_release(c);
+        return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
+    }
+    pchat_conn_release(c);   /* not held while hashing */
+    if (u.lock_until > pchat_now_ms()) {
+        return pchat_send_error(r, unauthorized(r->pool, MSG_LOCKED));
+    }
+    ok = check_password(r, password, &u);
+    if (ok < 0) {
+        return busy(r);
+    }
+    if (!(c = pchat_conn_acquire(r))) {
+        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                        "The database is not available.");
+    }
+    if (!ok) {
+        count_failure(c, r, &u);
+        pchat_conn_release(c);
+        return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
+    }
+    reset_failures(c, r, u.id);
+    status = pchat_auth_start_session(q, c, u.id, "Auth Passed");
+    pchat_conn_release(c);
+    return status;
+}
+
+/* ---- logout, me, refresh ---------------------------------------------- */
+
+static int need_user(pchat_req *q)
+{
+    return pchat_send_error(q->r, unauthorized(q->r->pool, MSG_UNAUTHORIZED));
+}
+
+int pchat_auth_logout(pchat_req *q)
+{
+    pchat_conn *c;
+
+    if (!q->user) {
+        return need_user(q);
+    }
+    if ((c = pchat_conn_acquire(q->r))) {
+        session_query(c, q->r, "DELETE FROM users_sessions WHERE id = ",
+                      q->user, 0);
+        pchat_conn_release(c);
+    }
+    set_cookie(q->r, "", 0);
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:s}", "message", "You have been logged out successfully."));
+}
+
+int pchat_auth_me(pchat_req *q)
+{
+    if (!q->user) {
+        return pchat_send_json(q->r, HTTP_OK, json_pack("{s:n}", "user"));
+    }
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:o,s:s,s:s,s:I}", "user", user_json(q->user), "collection",
+        "users", "token", q->user->token, "exp", (json_int_t)q->user->exp));
+}
+
+int pchat_auth_refresh(pchat_req *q)
+{
+    pchat_conn *c;
+    int rv;
+
+    if (!q->user) {
+        return need_user(q);
+    }
+    issue_token(q->r, q->user);
+    if (!(c = pchat_conn_acquire(q->r))) {
+        return pchat_send_message_error(q->r, HTTP_SERVICE_UNAVAILABLE,
+                                        "The database is not available.");
+    }
+    rv = session_query(c, q->r, "UPDATE users_sessions SET expires_at = ",
+                       q->user, q->user->exp * 1000);
+    pchat_conn_release(c);
+    if (rv) {
+        return pchat_send_message_error(q->r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    return send_session(q, q->user, "Token refresh successful",
+                        "refreshedToken");
+}

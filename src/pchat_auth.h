@@ -1,0 +1,40 @@
+/* Users' authentication as Payload does it: password login, JWT tokens
+ * bound to a server-side session, lockout after failed attempts. */
+#ifndef PCHAT_AUTH_H
+#define PCHAT_AUTH_H
+
+#include "pchat_api.h"
+#include "pchat_store.h"
+
+struct pchat_user {
+    apr_int64_t id;
+    const char *email;
+    json_t *doc;         /* the user as returned to the user */
+    const char *sid;     /* the session of the token */
+    const char *token;
+    apr_int64_t exp;
+};
+
+/* Finds who is asking from the Authorization header (JWT or Bearer) or the
+ * payload-token cookie.  No credentials: *user = NULL and no error; bad
+ * ones: a 401 error. */
+pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user);
+
+/* Hashing is slow on purpose; at most a few run at once per process so
+ * logins cannot take every worker thread.  0, or -1 when busy. */
+int pchat_auth_hash_slot_acquire(void);
+void pchat_auth_hash_slot_release(void);
+
+/* Opens a session for user id and answers {message, user, token, exp}. */
+int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,
+                             const char *message);
+
+int pchat_auth_login(pchat_req *q);
+int pchat_auth_logout(pchat_req *q);
+int pchat_auth_me(pchat_req *q);
+int pchat_auth_refresh(pchat_req *q);
+
+/* Creates this child's hashing limiter (child_init). */
+void pchat_auth_child_init(apr_pool_t *pchild);
+
+#endif
