@@ -581,6 +581,23 @@ static int matching_ids(pchat_conn *c, request_rec *r,
     return rv;
 }
 
+/* Ends the transaction of a write: commits when it went well and tells
+ * subscribers of changes, rolls back otherwise.  Returns rv or the
+ * commit's error. */
+static int end_write(pchat_conn *c, int rv, int failed,
+                     const pchat_collection *coll, size_t changes)
+{
+    if (rv || failed) {
+        pchat_db_rollback(c);
+        return rv;
+    }
+    rv = pchat_db_commit(c);
+    if (!rv && changes) {
+        changed(coll);
+    }
+    return rv;
+}
+
 /* Updates each of ids in one transaction; *updated gets the ids that
  * still existed. */
 static int update_ids(pchat_write *w, json_t *ids, json_t **updated,
@@ -602,15 +619,8 @@ static int update_ids(pchat_write *w, json_t *ids, json_t **updated,
                                  &one, err);
         json_array_extend(*updated, one);
     }
-    if (rv || *err) {
-        pchat_db_rollback(w->c);
-        return rv;
-    }
-    rv = pchat_db_commit(w->c);
-    if (!rv && json_array_size(*updated)) {
-        changed(q->coll);
-    }
-    return rv;
+    return end_write(w->c, rv, *err != NULL, q->coll,
+                     json_array_size(*updated));
 }
 
 /* Updates the documents matching where (and the access condition); *docs
@@ -767,13 +777,8 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
             break;
         }
     }
-    if (rv) {
-        pchat_db_rollback(c);
-        return rv;
-    }
-    rv = pchat_db_commit(c);
-    if (!rv && json_array_size(*docs)) {
-        changed(q->coll);
+    rv = end_write(c, rv, 0, q->coll, rv ? 0 : json_array_size(*docs));
+    if (!rv) {
         pchat_access_shape(q, q->coll, *docs);
     }
     return rv;

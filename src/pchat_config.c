@@ -90,12 +90,6 @@ const char *pchat_conf_db_params(apr_pool_t *p, const server_rec *s)
     return params ? params : ap_runtime_dir_relative(p, DEFAULT_DB_FILE);
 }
 
-int pchat_conf_db_max(const server_rec *s)
-{
-    int n = pchat_conf(s)->db_max;
-    return n > 0 ? n : DEFAULT_DB_MAX;
-}
-
 pchat_sync_mode pchat_conf_sqlite_sync(const server_rec *s)
 {
     pchat_sync_mode m = pchat_conf(s)->sqlite_sync;
@@ -108,12 +102,6 @@ apr_off_t pchat_conf_max_body(const server_rec *s)
     return n >= 0 ? n : DEFAULT_MAX_BODY;
 }
 
-int pchat_conf_max_limit(const server_rec *s)
-{
-    int n = pchat_conf(s)->max_limit;
-    return n > 0 ? n : DEFAULT_MAX_LIMIT;
-}
-
 #define INT_GETTER(name, field, dflt) \
     int pchat_conf_##name(const server_rec *s) \
     { \
@@ -121,6 +109,8 @@ int pchat_conf_max_limit(const server_rec *s)
         return n >= 0 ? n : (dflt); \
     }
 
+INT_GETTER(db_max, db_max, DEFAULT_DB_MAX)
+INT_GETTER(max_limit, max_limit, DEFAULT_MAX_LIMIT)
 INT_GETTER(poll_ms, poll_ms, 1000)
 INT_GETTER(keepalive_s, keepalive_s, 30)
 INT_GETTER(batch, batch, 100)

@@ -4,24 +4,11 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include "apr_base64.h"
+#include "apr_escape.h"
 #include "apr_strings.h"
 #include "pchat_jwt.h"
 
 #define MAX_TOKEN 8192
-
-static char *hex(apr_pool_t *p, const unsigned char *b, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *out = apr_palloc(p, 2 * n + 1);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[b[i] >> 4];
-        out[2 * i + 1] = digits[b[i] & 15];
-    }
-    out[2 * n] = '\0';
-    return out;
-}
 
 const char *pchat_jwt_key(apr_pool_t *p, const char *secret)
 {
@@ -29,7 +16,7 @@ const char *pchat_jwt_key(apr_pool_t *p, const char *secret)
     unsigned int n = 0;
 
     EVP_Digest(secret, strlen(secret), digest, &n, EVP_sha256(), NULL);
-    return apr_pstrndup(p, hex(p, digest, n), 32);
+    return apr_pstrndup(p, apr_pescape_hex(p, digest, n, 0), 32);
 }
 
 /* base64url without padding, from standard base64. */

@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 #include <openssl/crypto.h>
 #include "apr_strings.h"
+#include "apr_escape.h"
 #include "pchat_password.h"
 
 #define SALT_BYTES 32
@@ -13,22 +14,8 @@
 #define LEGACY_ITERATIONS 25000
 #define LEGACY_KEY_BYTES 512
 
-static char *to_hex(apr_pool_t *p, const unsigned char *bytes, size_t n)
-{
-    static const char digits[] = "0123456789abcdef";
-    char *out = apr_palloc(p, n * 2 + 1);
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * n] = '\0';
-    return out;
-}
-
 static int derive_hex(apr_pool_t *p, const char *password, const char *salt,
-                      int iterations, size_t key_bytes, char **out)
+                      int iterations, size_t key_bytes, const char **out)
 {
     unsigned char *key = apr_palloc(p, key_bytes);
 
@@ -37,7 +24,7 @@ static int derive_hex(apr_pool_t *p, const char *password, const char *salt,
                           iterations, EVP_sha256(), (int)key_bytes, key) != 1) {
         return -1;
     }
-    *out = to_hex(p, key, key_bytes);
+    *out = apr_pescape_hex(p, key, key_bytes, 0);
     return 0;
 }
 
@@ -45,12 +32,12 @@ int pchat_password_hash(apr_pool_t *p, const char *password,
                         const char **salt, const char **hash)
 {
     unsigned char random[SALT_BYTES];
-    char *salt_hex, *key_hex;
+    const char *salt_hex, *key_hex;
 
     if (RAND_bytes(random, sizeof(random)) != 1) {
         return -1;
     }
-    salt_hex = to_hex(p, random, sizeof(random));
+    salt_hex = apr_pescape_hex(p, random, sizeof(random), 0);
     if (derive_hex(p, password, salt_hex, ITERATIONS, KEY_BYTES, &key_hex)) {
         return -1;
     }
@@ -64,7 +51,7 @@ int pchat_password_verify(apr_pool_t *p, const char *password,
 {
     size_t prefix = strlen(HASH_PREFIX);
     int current;
-    char *computed;
+    const char *computed;
 
     if (!password || !salt || !hash) {
         return 0;
