@@ -162,14 +162,17 @@ pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
 
 /* ---- headers ----------------------------------------------------------- */
 
+/* In err_headers_out, which reaches the client on success and on errors
+ * alike: browsers hide error bodies without these. */
 static void set_cors_headers(request_rec *r, const char *origin)
 {
-    apr_table_mergen(r->headers_out, "Vary", "Origin");
+    apr_table_mergen(r->err_headers_out, "Vary", "Origin");
     if (!pchat_conf_origin_allowed(r->server, origin)) {
         return;
     }
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Origin", origin);
-    apr_table_setn(r->headers_out, "Access-Control-Allow-Credentials", "true");
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Credentials",
+                   "true");
 }
 
 int pchat_http_prepare(request_rec *r)
@@ -180,10 +183,6 @@ int pchat_http_prepare(request_rec *r)
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
     if (origin) {
         set_cors_headers(r, origin);
-        /* Error responses must carry CORS headers too, or browsers hide
-         * the error body from the page. */
-        apr_table_overlap(r->err_headers_out, r->headers_out,
-                          APR_OVERLAP_TABLES_SET);
     }
     if (r->method_number != M_OPTIONS) {
         return DECLINED;

@@ -72,14 +72,28 @@ int pchat_router_claims(const request_rec *r)
            && (r->uri[n] == '\0' || r->uri[n] == '/');
 }
 
+/* (ap_method_name_of(M_GET) answers "HEAD", which shares its number.) */
+static const char *method_name(int method)
+{
+    switch (method) {
+    case M_GET:
+        return "GET, HEAD";
+    case M_POST:
+        return "POST";
+    case M_PATCH:
+        return "PATCH";
+    default:
+        return "DELETE";
+    }
+}
+
 static const char *allow_header(apr_pool_t *p, const pchat_route_def *rd)
 {
     const char *allow = "OPTIONS";
     const pchat_method *m;
 
     for (m = rd->methods; m->fn; m++) {
-        allow = apr_pstrcat(p, allow, ", ", ap_method_name_of(p, m->method),
-                            m->method == M_GET ? ", HEAD" : "", NULL);
+        allow = apr_pstrcat(p, allow, ", ", method_name(m->method), NULL);
     }
     return allow;
 }

@@ -419,7 +419,10 @@ int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
     *res = NULL;
     rv = apr_dbd_pbselect(c->db->driver, p, c->handle, res, stmt, 0,
                           (const void **)sql->args->elts);
-    return rv ? log_db_error(c, rv, "select", sql->text) : 0;
+    if (rv && !pchat_db_is_unique_violation(c, rv)) {
+        log_db_error(c, rv, "select", sql->text);
+    }
+    return rv;
 }
 
 int pchat_db_exec(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,

@@ -1,0 +1,65 @@
+# Bad directive values stop Apache at startup with a message naming the
+# directive; good ones pass the config test.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+use Apache::Test ();
+use File::Temp qw(tempdir);
+
+my $top = "$FindBin::Bin/../..";
+my $module = "$top/.libs/mod_payloadchat.so";
+my $httpd = Apache::Test::vars('httpd') || '/usr/sbin/apache2';
+my $dir = tempdir(CLEANUP => 1);
+
+sub config_test {
+    my ($lines) = @_;
+    my $conf = "$dir/httpd.conf";
+    open my $fh, '>', $conf or die "$conf: $!";
+    print $fh <<"EOC";
+ServerRoot "$dir"
+PidFile "$dir/httpd.pid"
+ErrorLog "$dir/error_log"
+ServerName 127.0.0.1
+Listen 127.0.0.1:1
+LoadModule mpm_event_module /usr/lib/apache2/modules/mod_mpm_event.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule payloadchat_module "$module"
+$lines
+EOC
+    close $fh;
+    my $out = `"$httpd" -t -f "$conf" 2>&1`;
+    return ($? >> 8, $out);
+}
+
+my ($status, $out) = config_test("PayloadChatMount /chat/api\n"
+                                 . "PayloadChatMaxBodySize 4096\n"
+                                 . "PayloadChatStreamKeepAlive 10\n"
+                                 . "PayloadChatCORSOrigins https://a.example *\n");
+is $status, 0, 'valid directives pass' or diag $out;
+
+my @bad = (
+    ['PayloadChatMaxBodySize abc', 'PayloadChatMaxBodySize'],
+    ['PayloadChatMaxBodySize 10', 'PayloadChatMaxBodySize'],
+    ['PayloadChatDatabase mysql foo', 'PayloadChatDatabase'],
+    ['PayloadChatMount api', 'PayloadChatMount'],
+    ['PayloadChatMount /api/', 'PayloadChatMount'],
+    ['PayloadChatSQLiteSync SOMETIMES', 'PayloadChatSQLiteSync'],
+    ['PayloadChatCORSOrigins example.com', 'PayloadChatCORSOrigins'],
+    ['PayloadChatStreamKeepAlive 0', 'PayloadChatStreamKeepAlive'],
+    ['PayloadChatStreamBatch 100000', 'PayloadChatStreamBatch'],
+    ['PayloadChatStreamMode sometimes', 'PayloadChatStreamMode'],
+    ['PayloadChatDBMaxConnections -1', 'PayloadChatDBMaxConnections'],
+    ['PayloadChatAccess everyone', 'PayloadChatAccess'],
+    ['PayloadChatSecret short', 'PayloadChatSecret'],
+    ['PayloadChatMaxLimit 0', 'PayloadChatMaxLimit'],
+);
+for my $case (@bad) {
+    my ($line, $directive) = @$case;
+    ($status, $out) = config_test("$line\n");
+    isnt $status, 0, "'$line' is refused";
+    like $out, qr/\Q$directive\E:/, "the error names $directive";
+}
+
+done_testing;

@@ -1,0 +1,90 @@
+package PChat::Test;
+# Helpers for the API tests: JSON requests, users and messages made with
+# names unique to this run, so every file passes in any order.
+use strict;
+use warnings FATAL => 'all';
+use Exporter 'import';
+use JSON::PP ();
+use Apache::TestRequest ();
+use Time::HiRes ();
+
+our @EXPORT = qw(api get_json post_json patch_json delete_json make_user
+                 make_message uniq json_of on_server login hostport);
+
+my $json = JSON::PP->new->utf8->canonical;
+my $counter = 0;
+
+# A string no other test or run uses.
+sub uniq {
+    my $prefix = shift // 'u';
+    return sprintf "%s-%d-%d-%d", $prefix, $$, int(Time::HiRes::time() * 1000),
+                   ++$counter;
+}
+
+# Sends further requests to a virtual host of t/conf/extra.conf.in
+# (undef: the main server).
+sub on_server { Apache::TestRequest::module($_[0]) }
+
+sub hostport { Apache::TestRequest::hostport() }
+
+sub json_of {
+    my $res = shift;
+    my $body = $res->decoded_content(charset => 'none') // $res->content;
+    my $data = eval { $json->decode($body) };
+    return $data;
+}
+
+# api(METHOD, PATH, BODY, HEADERS...) -> (response, decoded json).
+# BODY: a reference (encoded as JSON), a string (sent as is) or undef.
+sub api {
+    my ($method, $path, $body, %headers) = @_;
+    my $ua = Apache::TestRequest::user_agent(keep_alive => 1);
+    my $url = Apache::TestRequest::resolve_url($path);
+    my $req = HTTP::Request->new($method => $url);
+    if (defined $body) {
+        $req->content(ref $body ? $json->encode($body) : $body);
+        $req->header('Content-Type' => 'application/json');
+    }
+    $req->header($_ => $headers{$_}) for keys %headers;
+    my $res = $ua->request($req);
+    return wantarray ? ($res, json_of($res)) : $res;
+}
+
+sub get_json    { api('GET', @_) }
+sub post_json   { api('POST', @_) }
+sub patch_json  { api('PATCH', @_) }
+sub delete_json { api('DELETE', @_) }
+
+# A new user; returns its id.
+sub make_user {
+    my ($email, $password) = @_;
+    $email //= uniq('user') . '@example.com';
+    my ($res, $data) = post_json('/api/users',
+                                 {email => $email,
+                                  password => $password // 'password123'});
+    die "make_user $email: " . $res->status_line . ' ' . $res->content
+        unless $res->code == 201;
+    return $data->{doc}{id};
+}
+
+# A new message; returns its doc (depth 0).
+sub make_message {
+    my ($sender, $receiver, $content, %headers) = @_;
+    my ($res, $data) = post_json('/api/messages?depth=0',
+                                 {sender => $sender, receiver => $receiver,
+                                  content => $content // uniq('msg')},
+                                 %headers);
+    die "make_message: " . $res->status_line . ' ' . $res->content
+        unless $res->code == 201;
+    return $data->{doc};
+}
+
+# Logs in; returns (token, response data).
+sub login {
+    my ($email, $password) = @_;
+    my ($res, $data) = post_json('/api/users/login',
+                                 {email => $email, password => $password});
+    return ($res->code == 200 ? $data->{token} : undef, $data, $res);
+}
+
+1;
