@@ -44,6 +44,8 @@ run_suite() {
     : >> "$LOG"
     start=$(wc -c < "$LOG")
     echo "test: $mpm MPM: ${*:-all tests}"
+    PCHAT_MPM=$mpm
+    export PCHAT_MPM
     out=$(mktemp)
     perl t/TEST -httpd "$HTTPD" -apxs /usr/bin/apxs \
         -httpd_conf "$TOP/t/conf/base.conf" -port select -trace=error \

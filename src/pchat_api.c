@@ -733,15 +733,15 @@ int pchat_api_update_many(pchat_req *q)
     return with_body(q, 0, PCHAT_OP_UPDATE, update_many);
 }
 
-/* Removes one document: messages become tombstones with the next seq and
- * their content erased, other collections lose the row. */
+/* Removes one document: messages become tombstones with the next seq (the
+ * row stays, so a stream filter can still match the delete; no REST answer
+ * shows it again), other collections lose the row. */
 static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
                              apr_int64_t id)
 {
     pchat_sql *sql = pchat_sql_make(p, coll->live
         ? apr_pstrcat(p, "UPDATE ", coll->table, " SET deleted = 1, "
-                      "content = '', seq = " PCHAT_NEXT_SEQ ", updated_at = ",
-                      NULL)
+                      "seq = " PCHAT_NEXT_SEQ ", updated_at = ", NULL)
         : apr_pstrcat(p, "DELETE FROM ", coll->table, " WHERE id = ", NULL));
 
     if (coll->live) {

@@ -115,8 +115,8 @@ static const char *const migration_1[] = {
 
 /* The stream's cursor: every change to a message (create, update, delete)
  * gives it the next seq, assigned inside the writing transaction, so seq
- * order is commit order.  Deleted messages stay as tombstones (content
- * blanked) so that subscribers learn of the delete. */
+ * order is commit order.  Deleted messages stay as tombstones so that
+ * subscribers learn of the delete. */
 static const char *const migration_2[] = {
     "ALTER TABLE messages ADD COLUMN seq BIGINT",
     "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
@@ -607,6 +607,12 @@ const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
     return NULL;
 }
 
+static apr_status_t destroy_pool(void *pool)
+{
+    apr_pool_destroy(pool);
+    return APR_SUCCESS;
+}
+
 apr_pool_t *pchat_shared_pool(apr_pool_t *parent)
 {
     apr_allocator_t *allocator;
@@ -614,21 +620,29 @@ apr_pool_t *pchat_shared_pool(apr_pool_t *parent)
     apr_pool_t *pool;
 
     apr_allocator_create(&allocator);
-    apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, parent);
-    apr_allocator_mutex_set(allocator, mutex);
-    apr_pool_create_ex(&pool, parent, NULL, allocator);
+    apr_pool_create_ex(&pool, NULL, NULL, allocator);
     apr_allocator_owner_set(allocator, pool);
+    apr_thread_mutex_create(&mutex, APR_THREAD_MUTEX_DEFAULT, pool);
+    apr_allocator_mutex_set(allocator, mutex);
     apr_pool_tag(pool, "pchat_shared");
+    /* Not a sub-pool: those go before the parent's cleanups, and prefork
+     * creates its request pools before child_init, so they would outlive
+     * ours.  A cleanup of the parent runs after every sub-pool is gone. */
+    apr_pool_cleanup_register(parent, pool, destroy_pool,
+                              apr_pool_cleanup_null);
     return pool;
 }
 
 /* Closes the connections before the pool's sub-pools (theirs) are
- * destroyed under them: a pre-cleanup runs first. */
+ * destroyed under them: a pre-cleanup runs first.  When a child is killed
+ * in the middle of a request (prefork's SIGTERM handler exits from where
+ * it interrupted us), a connection may still be in use: then leave them
+ * all to the exiting process. */
 static apr_status_t close_connections(void *data)
 {
     pchat_db *db = data;
 
-    if (db->conns) {
+    if (db->conns && apr_reslist_acquired_count(db->conns) == 0) {
         apr_reslist_destroy(db->conns);
         db->conns = NULL;
     }

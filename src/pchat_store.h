@@ -32,9 +32,10 @@ typedef struct pchat_conn pchat_conn;
  * the schema, hands files to the child user.  Returns an error text. */
 const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *s);
-/* A child of parent whose allocator is locked, for memory that our own
- * threads share with request threads even under prefork (whose child
- * pool's allocator has no lock). */
+/* A pool destroyed with parent, after all of parent's sub-pools (request
+ * pools included), whose allocator is locked: for memory that our threads
+ * share with request threads even under prefork, whose child pool's
+ * allocator has no lock. */
 apr_pool_t *pchat_shared_pool(apr_pool_t *parent);
 
 /* Creates the connection pool of a child process. */

@@ -23,7 +23,10 @@ sub uniq {
 
 # Sends further requests to a virtual host of t/conf/extra.conf.in
 # (undef: the main server).
-sub on_server { Apache::TestRequest::module($_[0]) }
+sub on_server {
+    # module(undef) keeps the current one: clear it for the main server
+    $Apache::TestRequest::Module = $_[0];
+}
 
 sub hostport { Apache::TestRequest::hostport() }
 

@@ -1,0 +1,59 @@
+# Filters, updates and deletes reach (only) the right subscribers.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use Test::More;
+use JSON::PP ();
+use PChat::Test;
+use PChat::SSE;
+
+my $json = JSON::PP->new->utf8;
+my ($x, $y, $z) = (make_user(), make_user(), make_user());
+my $tag = uniq('chg');
+my $mine = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag"
+    . "&where[or][0][sender][equals]=$x&where[or][1][receiver][equals]=$x");
+my $all = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag");
+$_->next_event(5), $_->next_event(5) for $mine, $all;
+
+sub next_change {
+    my ($s) = @_;
+    while (my $ev = $s->next_event(5)) {
+        next unless ($ev->{event} // '') =~ /^(message|delete)$/;
+        return [map { "$ev->{event}:$_->{id}:" . ($_->{content} // '') }
+                @{$json->decode($ev->{data})}];
+    }
+    return [];
+}
+
+my $yz = make_message($y, $z, "$tag y to z");
+is_deeply next_change($all), ["message:$yz->{id}:$tag y to z"],
+          'the unfiltered stream sees y to z';
+my $xy = make_message($x, $y, "$tag x to y");
+is_deeply next_change($mine), ["message:$xy->{id}:$tag x to y"],
+          'x sees its message, not y to z';
+is_deeply next_change($all), ["message:$xy->{id}:$tag x to y"], 'so does all';
+
+my ($res) = patch_json("/api/messages/$xy->{id}", {content => "$tag edited"});
+is $res->code, 200, 'updated';
+is_deeply next_change($mine), ["message:$xy->{id}:$tag edited"],
+          'the update arrives as a message event with the new doc';
+next_change($all);
+
+($res) = delete_json("/api/messages/$xy->{id}");
+is $res->code, 200, 'deleted';
+is_deeply next_change($mine), ["delete:$xy->{id}:"], 'the delete arrives';
+is_deeply next_change($all), ["delete:$xy->{id}:"], 'everywhere';
+
+($res) = delete_json("/api/messages/$yz->{id}");
+is_deeply next_change($all), ["delete:$yz->{id}:"], 'y to z deleted';
+my $ev = $mine->next_event(2);
+ok !$ev || ($ev->{event} // '') eq 'ping', 'x hears nothing of it';
+
+# changes made before a subscriber reads come as the latest state
+my $gone = make_message($x, $z, "$tag short-lived");
+delete_json("/api/messages/$gone->{id}");
+is_deeply next_change($mine), ["delete:$gone->{id}:"],
+          'created then deleted before the tick: the delete';
+
+done_testing;
