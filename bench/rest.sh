@@ -25,10 +25,14 @@ run_wrk() {
     echo "$rps" > "$OUT/$name.rps"
 }
 
-seed() {
+seed_users() {
     b="http://127.0.0.1:$PORT/api"
     curl -sf -o /dev/null -X POST "$b/users" -d '{"email":"a@bench.io","password":"benchpass1"}'
     curl -sf -o /dev/null -X POST "$b/users" -d '{"email":"b@bench.io","password":"benchpass2"}'
+}
+
+seed_messages() {
+    b="http://127.0.0.1:$PORT/api"
     i=0
     while [ $i -lt 1000 ]; do
         echo "{\"sender\":1,\"receiver\":2,\"content\":\"seed $i\"}"
@@ -44,8 +48,9 @@ trap 'rm -f "$TOP/htdocs/bench-static.txt"; stop_apache "$OUT/run" 2>/dev/null |
 
 for sync in FULL NORMAL; do
     start_apache "$PORT" "$OUT/run" "PayloadChatSQLiteSync $sync"
+    seed_users
     if [ "$sync" = FULL ]; then
-        seed
+        seed_messages
         wrk -t2 -c8 -d2s "http://127.0.0.1:$PORT/bench-static.txt" >/dev/null
         run_wrk static "http://127.0.0.1:$PORT/bench-static.txt"
         run_wrk find "http://127.0.0.1:$PORT/api/messages?limit=10&depth=1"

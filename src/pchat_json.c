@@ -1,5 +1,6 @@
 /* The pool-bound face of jansson. */
 #include <stdlib.h>
+#include <string.h>
 #include "apr_strings.h"
 #include "pchat_json.h"
 
@@ -19,16 +20,18 @@ json_t *pchat_json_own(apr_pool_t *p, json_t *v)
     return v;
 }
 
-static int write_to_brigade(const char *buf, size_t len, void *data)
-{
-    apr_bucket_brigade *bb = data;
-    return apr_brigade_write(bb, NULL, NULL, buf, len) == APR_SUCCESS ? 0 : -1;
-}
-
+/* One malloc'd buffer handed to a heap bucket: jansson's callback would
+ * call us for every token. */
 apr_status_t pchat_json_to_brigade(const json_t *v, apr_bucket_brigade *bb)
 {
-    return json_dump_callback(v, write_to_brigade, bb, DUMP_FLAGS)
-           ? APR_EGENERAL : APR_SUCCESS;
+    char *text = json_dumps(v, DUMP_FLAGS | JSON_ENCODE_ANY);
+
+    if (!text) {
+        return APR_EGENERAL;
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(text, strlen(text),
+                                                       free, bb->bucket_alloc));
+    return APR_SUCCESS;
 }
 
 char *pchat_json_pstr(apr_pool_t *p, const json_t *v)

@@ -60,7 +60,7 @@ pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text)
     sql->pool = p;
     sql->text = apr_pstrdup(p, text);
     sql->args = apr_array_make(p, 8, sizeof(const void *));
-    sql->values = "";
+    sql->types = apr_array_make(p, 8, sizeof(char));
     return sql;
 }
 
@@ -74,16 +74,14 @@ void pchat_sql_int(pchat_sql *sql, apr_int64_t v)
     apr_int64_t *copy = apr_palloc(sql->pool, sizeof(*copy));
 
     *copy = v;
-    sql->values = apr_psprintf(sql->pool, "%si%" APR_INT64_T_FMT ";",
-                               sql->values, v);
+    APR_ARRAY_PUSH(sql->types, char) = 'i';
     pchat_sql_add(sql, "%lld");
     APR_ARRAY_PUSH(sql->args, const void *) = copy;
 }
 
 void pchat_sql_str(pchat_sql *sql, const char *s)
 {
-    sql->values = apr_psprintf(sql->pool, "%ss%" APR_SIZE_T_FMT ":%s;",
-                               sql->values, strlen(s), s);
+    APR_ARRAY_PUSH(sql->types, char) = 's';
     pchat_sql_add(sql, "%s");
     APR_ARRAY_PUSH(sql->args, const void *) = s;
 }
@@ -92,7 +90,23 @@ void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part)
 {
     pchat_sql_add(sql, part->text);
     apr_array_cat(sql->args, part->args);
-    sql->values = apr_pstrcat(sql->pool, sql->values, part->values, NULL);
+    apr_array_cat(sql->types, part->types);
+}
+
+const char *pchat_sql_key(apr_pool_t *p, const pchat_sql *sql)
+{
+    const char *key = sql->text;
+    int i;
+
+    for (i = 0; i < sql->args->nelts; i++) {
+        const void *arg = APR_ARRAY_IDX(sql->args, i, const void *);
+        key = APR_ARRAY_IDX(sql->types, i, char) == 'i'
+              ? apr_psprintf(p, "%s|i%" APR_INT64_T_FMT, key,
+                             *(const apr_int64_t *)arg)
+              : apr_psprintf(p, "%s|s%" APR_SIZE_T_FMT ":%s", key,
+                             strlen(arg), (const char *)arg);
+    }
+    return key;
 }
 
 /* ---- schema ---------------------------------------------------------------- */
@@ -133,8 +147,16 @@ static const char *const migration_3[] = {
     NULL
 };
 
+/* Finds and counts of live messages in their default order walk a small
+ * partial index instead of the table. */
+static const char *const migration_4[] = {
+    "CREATE INDEX messages_live_created ON messages (created_at) "
+    "WHERE deleted = 0",
+    NULL
+};
+
 static const char *const *const migrations[] = {migration_1, migration_2,
-                                                migration_3};
+                                                migration_3, migration_4};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,

@@ -73,6 +73,7 @@ typedef struct pchat_sub {
     request_rec *r;
     pchat_hub *hub;
     pchat_sql *filter;          /* the subscriber's where, as in find */
+    const char *filter_key;     /* its text and values */
     apr_pool_t *tick;           /* per-delivery work, cleared each time */
     apr_bucket_brigade *bb;
     apr_int64_t cursor;         /* seq of the last change delivered */
@@ -542,8 +543,8 @@ static int deliver(pchat_sub *sub)
     if (known <= sub->checked) {
         return 0;
     }
-    key = apr_psprintf(sub->tick, "%" APR_INT64_T_FMT "|%s|%s", sub->cursor,
-                       sub->filter->text, sub->filter->values);
+    key = apr_psprintf(sub->tick, "%" APR_INT64_T_FMT "|%s", sub->cursor,
+                       sub->filter_key);
     if (!copy_cached(sub, key, known)) {
         apr_thread_mutex_lock(hub->read_mu);
         rv = copy_cached(sub, key, known) ? 0 : read_changes(sub, key, known);
@@ -908,6 +909,7 @@ int pchat_stream_handler(pchat_req *q)
                                         "Too many stream subscribers; try "
                                         "again later.");
     }
+    sub->filter_key = pchat_sql_key(r->pool, sub->filter);
     apr_pool_create(&sub->tick, r->pool);
     apr_pool_tag(sub->tick, "pchat_tick");
     sub->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
