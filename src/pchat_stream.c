@@ -117,6 +117,8 @@ static void hub_probe(pchat_hub *hub, apr_pool_t *p)
     }
     max = max_seq(c, p, &rv);
     pchat_conn_release(c);
+    ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, hub->s, PCHAT_LOGNO(00502)
+                 "stream hub probe: max seq %" APR_INT64_T_FMT, max);
     apr_thread_mutex_lock(hub->mu);
     if (!rv && max > hub->known_seq) {
         hub->known_seq = max;
