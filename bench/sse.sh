@@ -76,8 +76,8 @@ LogLevel warn payloadchat:trace1" >/dev/null
     "$OUT/sseload" -n "$1" -P "$APORT" -s "/api/messages/sse?since=0" -i 10 \
         >/dev/null
     probes=$(grep -c PCH00502 "$OUT/sse/error_log" || true)
-    echo "idle $1 subscribers: $probes database probes in ~11 s" \
-         "($(ps -o nlwp= -C apache2 | awk '{s+=$1} END {print s}') threads)"
+    echo "idle $1 subscribers: $probes database probes in ~11 s;" \
+         "children RSS KiB and threads: $(apache_rss_threads "$OUT/sse")"
     stop_apache "$OUT/sse"
 }
 for n in $NS; do idle "$n"; done | tee "$OUT/sse-idle.txt"
