@@ -72,11 +72,12 @@ static pchat_error *unauthorized(apr_pool_t *p, const char *message)
 
 /* The token from "Authorization: JWT x", "Authorization: Bearer x" or the
  * payload-token cookie. */
-static const char *presented_token(request_rec *r)
+static const char *presented_token(request_rec *r, int *from_cookie)
 {
     const char *auth = apr_table_get(r->headers_in, "Authorization");
     const char *cookie = NULL;
 
+    *from_cookie = 0;
     if (auth) {
         if (!strncasecmp(auth, "JWT ", 4)) {
             return auth + 4;
@@ -86,7 +87,45 @@ static const char *presented_token(request_rec *r)
         }
     }
     ap_cookie_read(r, COOKIE, &cookie, 0);
+    *from_cookie = 1;
     return cookie && *cookie ? cookie : NULL;
+}
+
+/* scheme://host[:port] of a URL, or NULL. */
+static const char *origin_of(apr_pool_t *p, const char *url)
+{
+    const char *host = url ? strstr(url, "://") : NULL;
+    const char *end;
+
+    if (!host) {
+        return NULL;
+    }
+    end = strchr(host + 3, '/');
+    return end ? apr_pstrmemdup(p, url, end - url) : url;
+}
+
+pchat_error *pchat_auth_csrf(pchat_req *q)
+{
+    request_rec *r = q->r;
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    if (!q->user || !q->user->from_cookie || r->method_number == M_GET
+        || r->method_number == M_OPTIONS) {
+        return NULL;
+    }
+    if (!origin) {
+        origin = origin_of(r->pool, apr_table_get(r->headers_in, "Referer"));
+    }
+    if (!origin || (host && !strcasecmp(origin, apr_pstrcat(
+            r->pool, ap_http_scheme(r), "://", host, NULL)))
+        || pchat_conf_origin_allowed(r->server, origin)) {
+        return NULL;   /* no browser context, this site, or an allowed one */
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCHAT_LOGNO(00601)
+                  "refused a cookie-authenticated %s from origin %s",
+                  r->method, origin);
+    return pchat_forbidden(r->pool);
 }
 
 static const char *signing_key(request_rec *r)
@@ -130,7 +169,8 @@ static pchat_user *session_user(pchat_conn *c, request_rec *r, apr_int64_t id,
 pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user)
 {
     request_rec *r = q->r;
-    const char *token = presented_token(r), *why = NULL;
+    int from_cookie;
+    const char *token = presented_token(r, &from_cookie), *why = NULL;
     json_t *claims;
     pchat_conn *c;
     json_t *id, *sid;
@@ -162,6 +202,7 @@ pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user)
                   : unauthorized(r->pool, MSG_UNAUTHORIZED);
     }
     (*user)->token = token;
+    (*user)->from_cookie = from_cookie;
     (*user)->exp = json_integer_value(json_object_get(claims, "exp"));
     return NULL;
 }

@@ -13,12 +13,18 @@ struct pchat_user {
     const char *sid;     /* the session of the token */
     const char *token;
     apr_int64_t exp;
+    int from_cookie;     /* the browser sent it by itself */
 };
 
 /* Finds who is asking from the Authorization header (JWT or Bearer) or the
  * payload-token cookie.  No credentials: *user = NULL and no error; bad
  * ones: a 401 error. */
 pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user);
+
+/* Cookie credentials ride along on requests other sites make: a request
+ * that changes state with cookie auth must come from this site or an
+ * origin of PayloadChatCORSOrigins.  Returns the 403 or NULL. */
+pchat_error *pchat_auth_csrf(pchat_req *q);
 
 /* Hashing is slow on purpose; at most a few run at once per process so
  * logins cannot take every worker thread.  0, or -1 when busy. */

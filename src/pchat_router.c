@@ -170,6 +170,9 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
         if (err && rd->kind != PATH_LOGIN && rd->kind != PATH_FIRST_REGISTER) {
             return pchat_send_error(r, err);
         }
+        if ((err = pchat_auth_csrf(q))) {
+            return pchat_send_error(r, err);
+        }
         return m->fn(q);
     }
     apr_table_setn(r->headers_out, "Allow", allow_header(r->pool, rd));

@@ -56,6 +56,20 @@ my $bare = $none->next_event(5);
 like $bare->{id}, qr/^\d+$/, 'an empty backlog still sends an id';
 ok !defined $bare->{data}, 'with no data';
 
+# compression must not hold frames back (mod_deflate is on for
+# text/event-stream in the test config)
+my $z = PChat::SSE->open("/api/messages/sse?$filter", 'Accept-Encoding' => 'gzip');
+ok !defined $z->header('Content-Encoding'), 'the stream is not compressed';
+$z->next_event(5);
+$z->next_event(5);
+make_message($a, $b, "$tag through deflate");
+my $through = $z->next_event(3);
+like $through && $through->{data}, qr/through deflate/,
+     'a frame arrives at once with gzip accepted';
+$z->close;
+my ($jr) = get_json('/api/messages?limit=1', undef, 'Accept-Encoding' => 'gzip');
+is $jr->header('Content-Encoding'), 'gzip', 'JSON answers are still compressed';
+
 # bad requests
 my ($res, $data) = get_json('/api/messages/sse?where[nosuch][equals]=1');
 is $res->code, 400, 'unknown where field: 400';
