@@ -11,12 +11,18 @@ HDRS      = $(wildcard src/*.h)
 MODULE    = .libs/mod_payloadchat.so
 LIBS      = -ljansson -lcrypto
 
-.PHONY: all deps build run test install clean format
+# What the tests need beyond the service: PostgreSQL for the second backend.
+TEST_PKGS = postgresql libaprutil1-dbd-pgsql
+
+.PHONY: all deps deps-test build run test install clean format
 
 all: build
 
 deps:
 	@sh scripts/deps.sh
+
+deps-test:
+	@sh scripts/deps.sh $(TEST_PKGS)
 
 build: $(MODULE)
 
@@ -27,7 +33,7 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 run: deps build
 	@sh scripts/run.sh "$(PORT)" "$(RUNDIR)"
 
-test: deps build
+test: deps-test build
 	@sh scripts/test.sh
 
 install: deps build

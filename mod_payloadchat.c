@@ -39,6 +39,7 @@ static int pchat_handler(request_rec *r)
 static int pchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp)
 {
+    pchat_store_pre_config(pconf);
     return apr_dbd_init(pconf) == APR_SUCCESS ? OK : !OK;
 }
 

@@ -4,6 +4,8 @@
  *
  *   sseload -n 1000 -m 20 -d 100 -P 8080 -s /api/messages/sse \
  *           -p /api/messages [-j]       (-j: JSON body for mod_payloadchat)
+ *           [-Q 8081]   (a second node: odd subscribers and odd messages
+ *                        go to it, so half of all deliveries cross nodes)
  *
  * Each published text carries a marker "bench-<run>-<i>-" that is searched
  * for in whatever the subscriber receives, so no JSON or SSE parsing is
@@ -38,7 +40,7 @@ typedef struct {
     int ncarry;
 } sub_t;
 
-static int n_subs = 100, n_msgs = 20, delay_ms = 100, port = 8080;
+static int n_subs = 100, n_msgs = 20, delay_ms = 100, port = 8080, port2;
 static const char *sub_path = "/api/messages/sse", *pub_path = "/api/messages";
 static int json_body;
 static int idle_s;           /* -i: connect, stay idle, publish nothing */
@@ -55,7 +57,13 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int open_socket(int nonblock)
+/* The node of subscriber or message i: even ones on -P, odd on -Q. */
+static int port_of(int i)
+{
+    return port2 && i % 2 ? port2 : port;
+}
+
+static int open_socket(int to, int nonblock)
 {
     struct sockaddr_in a = {0};
     int fd = socket(AF_INET, SOCK_STREAM | (nonblock ? SOCK_NONBLOCK : 0), 0);
@@ -66,7 +74,7 @@ static int open_socket(int nonblock)
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     a.sin_family = AF_INET;
-    a.sin_port = htons(port);
+    a.sin_port = htons(to);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0
         && errno != EINPROGRESS) {
@@ -80,7 +88,7 @@ static int open_socket(int nonblock)
 static int publish(int i)
 {
     char body[256], req[1024], resp[4096];
-    int fd = open_socket(0), len, status = 0;
+    int fd = open_socket(port_of(i), 0), len, status = 0;
     ssize_t n;
 
     if (fd < 0) {
@@ -219,19 +227,20 @@ int main(int argc, char **argv)
     int ep, i, opt, connected = 0, pub_fail = 0, dups = 0;
     double deadline;
 
-    while ((opt = getopt(argc, argv, "n:m:d:P:s:p:ji:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:m:d:P:Q:s:p:ji:")) != -1) {
         switch (opt) {
         case 'n': n_subs = atoi(optarg); break;
         case 'm': n_msgs = atoi(optarg); break;
         case 'd': delay_ms = atoi(optarg); break;
         case 'P': port = atoi(optarg); break;
+        case 'Q': port2 = atoi(optarg); break;
         case 's': sub_path = optarg; break;
         case 'p': pub_path = optarg; break;
         case 'j': json_body = 1; break;
         case 'i': idle_s = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: %s -n N -m M -d MS -P PORT -s SUBPATH "
-                    "-p PUBPATH [-j]\n", argv[0]);
+                    "-p PUBPATH [-j] [-Q PORT2] [-i IDLE_S]\n", argv[0]);
             return 2;
         }
     }
@@ -248,7 +257,7 @@ int main(int argc, char **argv)
     ep = epoll_create1(0);
     for (i = 0; i < n_subs; i++) {
         struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = i};
-        subs[i].fd = open_socket(1);
+        subs[i].fd = open_socket(port_of(i), 1);
         if (subs[i].fd >= 0) {
             epoll_ctl(ep, EPOLL_CTL_ADD, subs[i].fd, &ev);
         }

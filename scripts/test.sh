@@ -1,8 +1,12 @@
 #!/bin/sh
-# Runs the whole Apache::Test suite: every test under the event MPM, then
-# the stream tests again under prefork (the blocking fallback).  Exits
-# non-zero on any failure, on a crash in the error log, and when no test
-# ran.  Called by `make test` after the build.
+# Runs the whole Apache::Test suite on each database backend: on sqlite
+# every test under the event MPM, then the stream tests again under prefork
+# (the blocking fallback); on PostgreSQL (a throwaway server started here)
+# every test under the event MPM.  PCHAT_BACKENDS="sqlite3" limits it to
+# one backend, PCHAT_TESTS="t/cluster t/api/crud.t" to some tests (event
+# MPM only).
+# Exits non-zero on any failure, on a crash in the error log, and when no
+# test ran.  Called by `make test` after the build.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -22,12 +26,58 @@ stop_leftovers() {
     rm -f t/logs/httpd.pid
 }
 
+PG_DIR=""
+PG_PORT=""
+
+stop_postgres() {
+    [ -n "$PG_DIR" ] && sh scripts/pg.sh stop "$PG_DIR" >/dev/null 2>&1
+    [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+trap stop_postgres EXIT INT TERM
+
+# A PostgreSQL server of our own, on the first free port from 25432.
+start_postgres() {
+    PG_DIR=$(mktemp -d /tmp/pchat-pg.XXXXXX)
+    chmod 755 "$PG_DIR"
+    for port in 25432 25433 25434 25435 25436 25437 25438 25439; do
+        if sh scripts/pg.sh start "$PG_DIR" "$port" 2>"$PG_DIR/start.err"; then
+            PG_PORT=$port
+            return 0
+        fi
+    done
+    echo "test: cannot start PostgreSQL:"
+    cat "$PG_DIR/start.err" "$PG_DIR/server.log" 2>/dev/null | tail -20
+    return 1
+}
+
+# Points the test config (t/conf/extra.conf.in reads the environment) and
+# the tests' db_exec at an empty database of the backend.
+use_backend() {
+    PCHAT_DB_DRIVER=$1
+    PCHAT_TOP=$TOP
+    PCHAT_HTTPD=$HTTPD
+    export PCHAT_DB_DRIVER PCHAT_TOP PCHAT_HTTPD
+    if [ "$1" = pgsql ]; then
+        PCHAT_DB_PARAMS=$(sh scripts/pg.sh params "$PG_DIR" "$PG_PORT")
+        PCHAT_PG_DIR=$PG_DIR
+        PCHAT_PG_PORT=$PG_PORT
+        export PCHAT_PG_DIR PCHAT_PG_PORT
+    else
+        PCHAT_DB_PARAMS=$TOP/t/run/db/payloadchat.sqlite
+    fi
+    export PCHAT_DB_PARAMS
+}
+
 fresh_database() {
     rm -rf t/run
     mkdir -p t/run/db
     if [ "$(id -u)" -eq 0 ]; then
         # children run as nobody: the sqlite directory (WAL files) is theirs
         chown nobody:nogroup t/run/db
+    fi
+    if [ "$PCHAT_DB_DRIVER" = pgsql ]; then
+        sh scripts/pg.sh reset "$PG_DIR" "$PG_PORT"
     fi
 }
 
@@ -43,7 +93,7 @@ run_suite() {
     mkdir -p t/logs
     : >> "$LOG"
     start=$(wc -c < "$LOG")
-    echo "test: $mpm MPM: ${*:-all tests}"
+    echo "test: $PCHAT_DB_DRIVER, $mpm MPM: ${*:-all tests}"
     PCHAT_MPM=$mpm
     export PCHAT_MPM
     out=$(mktemp)
@@ -70,16 +120,22 @@ run_suite() {
     return "$status"
 }
 
-run_suite event
-event=$?
-prefork=0
-if ls t/sse/*.t >/dev/null 2>&1; then
-    run_suite prefork t/sse
-    prefork=$?
-fi
+failed=""
+for backend in ${PCHAT_BACKENDS:-sqlite3 pgsql}; do
+    if [ "$backend" = pgsql ] && [ -z "$PG_DIR" ]; then
+        start_postgres || { failed="$failed pgsql-start"; continue; }
+    fi
+    use_backend "$backend"
+    # shellcheck disable=SC2086
+    run_suite event ${PCHAT_TESTS:-} || failed="$failed $backend/event"
+    if [ "$backend" = sqlite3 ] && [ -z "${PCHAT_TESTS:-}" ]; then
+        run_suite prefork t/sse || failed="$failed $backend/prefork"
+    fi
+done
+stop_postgres
 
-if [ $event -ne 0 ] || [ $prefork -ne 0 ]; then
-    echo "Result: FAIL (event: $event, prefork: $prefork)"
+if [ -n "$failed" ]; then
+    echo "Result: FAIL ($failed )"
     exit 1
 fi
-echo "Result: PASS (event and prefork)"
+echo "Result: PASS (${PCHAT_BACKENDS:-sqlite3 pgsql})"

@@ -351,7 +351,7 @@ static int write_returning_ids(pchat_conn *c, request_rec *r,
                                pchat_error **err)
 {
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int rv = pchat_db_select(c, r->pool, sql, &res);
 
     *ids = pchat_json_own(r->pool, json_array());
@@ -362,7 +362,7 @@ static int write_returning_ids(pchat_conn *c, request_rec *r,
         }
         return rv;
     }
-    while ((row = pchat_db_next_row(c, r->pool, res))) {
+    while (pchat_db_next_row(c, r->pool, res, &row)) {
         json_array_append_new(*ids, json_integer(
             apr_atoi64(pchat_db_entry(c, row, 0))));
     }
@@ -472,6 +472,23 @@ static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
     return status;
 }
 
+/* Ends the transaction of a write: commits when it went well and tells
+ * subscribers of changes, rolls back otherwise.  Returns rv or the
+ * commit's error. */
+static int end_write(pchat_conn *c, int rv, int failed,
+                     const pchat_collection *coll, size_t changes)
+{
+    if (rv || failed) {
+        pchat_db_rollback(c);
+        return rv;
+    }
+    rv = pchat_db_commit(c);
+    if (!rv && changes) {
+        changed(coll);
+    }
+    return rv;
+}
+
 /* Inserts the document; *id gets its id, *err a client error. */
 static int insert_doc(pchat_write *w, apr_int64_t *id, pchat_error **err)
 {
@@ -485,7 +502,6 @@ static int insert_doc(pchat_write *w, apr_int64_t *id, pchat_error **err)
                                             pchat_now_ms()), &ids, err);
     }
     if (!*err && !rv) {
-        changed(w->q->coll);
         *id = json_integer_value(json_array_get(ids, 0));
     }
     return rv;
@@ -497,8 +513,14 @@ static int create(pchat_write *w)
     pchat_error *err = NULL;
     apr_int64_t id = 0;
     json_t *docs = NULL;
-    int rv = insert_doc(w, &id, &err);
+    int rv = pchat_db_begin(w->c);
 
+    /* a transaction even for one row: the relation check holds until the
+     * commit, and PostgreSQL writers take the seq lock (pchat_store.c) */
+    if (!rv) {
+        rv = insert_doc(w, &id, &err);
+        rv = end_write(w->c, rv, err != NULL, q->coll, 1);
+    }
     if (!err && !rv) {
         rv = docs_by_ids(w->c, q->r, q->coll, pchat_json_own(
                          q->r->pool, json_pack("[I]", (json_int_t)id)),
@@ -567,33 +589,16 @@ static int matching_ids(pchat_conn *c, request_rec *r,
     pchat_sql *sql = pchat_sql_make(r->pool, apr_pstrcat(
         r->pool, "SELECT id FROM ", coll->table, " WHERE ", NULL));
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int rv;
 
     pchat_sql_cat(sql, pchat_where_live(r->pool, coll, where));
     pchat_sql_add(sql, " ORDER BY id");
     rv = pchat_db_select(c, r->pool, sql, &res);
     *ids = pchat_json_own(r->pool, json_array());
-    while (!rv && (row = pchat_db_next_row(c, r->pool, res))) {
+    while (!rv && pchat_db_next_row(c, r->pool, res, &row)) {
         json_array_append_new(*ids, json_integer(
             apr_atoi64(pchat_db_entry(c, row, 0))));
-    }
-    return rv;
-}
-
-/* Ends the transaction of a write: commits when it went well and tells
- * subscribers of changes, rolls back otherwise.  Returns rv or the
- * commit's error. */
-static int end_write(pchat_conn *c, int rv, int failed,
-                     const pchat_collection *coll, size_t changes)
-{
-    if (rv || failed) {
-        pchat_db_rollback(c);
-        return rv;
-    }
-    rv = pchat_db_commit(c);
-    if (!rv && changes) {
-        changed(coll);
     }
     return rv;
 }

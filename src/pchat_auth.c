@@ -140,7 +140,7 @@ static pchat_user *session_user(pchat_conn *c, request_rec *r, apr_int64_t id,
     pchat_sql *sql = pchat_sql_make(r->pool, "SELECT user_id FROM "
                                     "users_sessions WHERE id = ");
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     pchat_user *u = NULL;
     int alive = 0;
 
@@ -150,7 +150,7 @@ static pchat_user *session_user(pchat_conn *c, request_rec *r, apr_int64_t id,
     pchat_sql_add(sql, " AND expires_at > ");
     pchat_sql_int(sql, pchat_now_ms());
     *rv = pchat_db_select(c, r->pool, sql, &res);
-    while (!*rv && (row = pchat_db_next_row(c, r->pool, res))) {
+    while (!*rv && pchat_db_next_row(c, r->pool, res, &row)) {
         alive = 1;
     }
     if (alive) {
@@ -313,17 +313,18 @@ static int find_login(pchat_conn *c, request_rec *r, const char *email,
                                     "login_attempts, lock_until FROM users "
                                     "WHERE email = ");
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int rv;
 
     pchat_sql_str(sql, email);
     rv = pchat_db_select(c, r->pool, sql, &res);
     *found = 0;
-    while (!rv && (row = pchat_db_next_row(c, r->pool, res))) {
+    while (!rv && pchat_db_next_row(c, r->pool, res, &row)) {
         const char *lock = pchat_db_entry(c, row, 4);
         out->id = apr_atoi64(pchat_db_entry(c, row, 0));
-        out->hash = pchat_db_entry(c, row, 1);
-        out->salt = pchat_db_entry(c, row, 2);
+        /* copies: pgsql frees the values once the last row is read */
+        out->hash = apr_pstrdup(r->pool, pchat_db_entry(c, row, 1));
+        out->salt = apr_pstrdup(r->pool, pchat_db_entry(c, row, 2));
         out->attempts = atoi(pchat_db_entry(c, row, 3));
         out->lock_until = lock ? apr_atoi64(lock) : 0;
         *found = 1;

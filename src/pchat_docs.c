@@ -67,9 +67,9 @@ json_t *pchat_docs_read(pchat_conn *conn, apr_pool_t *p,
                         const pchat_collection *c, apr_dbd_results_t *res)
 {
     json_t *docs = pchat_json_own(p, json_array());
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
 
-    while ((row = pchat_db_next_row(conn, p, res))) {
+    while (pchat_db_next_row(conn, p, res, &row)) {
         json_array_append_new(docs, pchat_docs_row(conn, c, row));
     }
     return docs;
@@ -110,13 +110,13 @@ int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
     pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(
         p, "SELECT COUNT(*) FROM ", c->table, " WHERE ", NULL));
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     int rv;
 
     pchat_sql_cat(sql, where);
     rv = pchat_db_select(conn, p, sql, &res);
     *count = 0;
-    while (!rv && (row = pchat_db_next_row(conn, p, res))) {
+    while (!rv && pchat_db_next_row(conn, p, res, &row)) {
         *count = apr_atoi64(pchat_db_entry(conn, row, 0));
     }
     return rv;

@@ -9,7 +9,12 @@
 #include "apr_file_info.h"
 #include "apr_file_io.h"
 #include "unixd.h"
+#include "util_mutex.h"
 #include "pchat_store.h"
+
+/* The Mutex directive's name for the lock that serialises this node's
+ * writes. */
+#define WRITE_MUTEX_TYPE "payloadchat-write"
 
 /* Prepared statements cached per connection before the cache starts over. */
 #define STMT_CACHE_MAX 256
@@ -23,13 +28,25 @@ typedef struct {
     const char *driver;
     const char *pk;               /* auto-increment integer primary key */
     const char *begin_write;      /* a transaction that will write */
+    const char *write_lock;       /* then taken in it, or NULL */
     const char *migration_lock;   /* serialises migrations, or NULL */
+    int random_access;            /* select whole results at once */
 } pchat_dialect;
 
+/* Write transactions run one at a time on either database: a writer's
+ * change numbers (seq, see migration 2) are taken under a lock held until
+ * its commit, so seq order is commit order and a stream that has read seq
+ * N can never later meet a smaller one.  sqlite's BEGIN IMMEDIATE takes
+ * its write lock; on PostgreSQL a transaction-scoped advisory lock does
+ * the same across every node sharing the database (it is released after
+ * the commit is visible). */
 static const pchat_dialect dialects[] = {
-    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE", NULL},
+    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE", NULL,
+     NULL, 0},
+    /* pgsql's row-at-a-time mode waits 100 ms after an empty result */
     {"pgsql", "BIGSERIAL PRIMARY KEY", "BEGIN",
-     "SELECT pg_advisory_xact_lock(7243278)"},
+     "SELECT pg_advisory_xact_lock(7243279)",
+     "SELECT pg_advisory_xact_lock(7243278)", 1},
 };
 
 struct pchat_db {
@@ -40,6 +57,7 @@ struct pchat_db {
     pchat_sync_mode sync;
     int max;
     apr_reslist_t *conns;   /* per child process */
+    apr_global_mutex_t *write_mutex;   /* one writer per node at a time */
 };
 
 struct pchat_conn {
@@ -49,6 +67,7 @@ struct pchat_conn {
     apr_pool_t *stmt_pool;
     apr_hash_t *stmts;       /* SQL text -> apr_dbd_prepared_t */
     unsigned nstmts;
+    int in_txn;              /* holds the node's write lock */
 };
 
 /* ---- SQL builder --------------------------------------------------------- */
@@ -399,6 +418,27 @@ static int log_db_error(pchat_conn *c, int rv, const char *what,
     return rv ? rv : -1;
 }
 
+/* Writers of one node queue here, not inside the database.  apr_dbd's
+ * sqlite driver holds one process-wide mutex while a statement runs, busy
+ * waits included: a thread waiting there for sqlite's write lock would
+ * stall the thread of the same process that holds that lock and needs the
+ * mutex to finish its transaction.  Queueing on our lock first means
+ * sqlite's lock is only ever contended by other nodes and tools. */
+static void lock_writes(pchat_db *db)
+{
+    apr_status_t rv = apr_global_mutex_lock(db->write_mutex);
+
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, db->s, PCHAT_LOGNO(00209)
+                     "cannot take the write lock");
+    }
+}
+
+static void unlock_writes(pchat_db *db)
+{
+    apr_global_mutex_unlock(db->write_mutex);
+}
+
 static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
 {
     apr_dbd_prepared_t *stmt = apr_hash_get(c->stmts, text,
@@ -439,7 +479,8 @@ int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
         return rv ? rv : -1;
     }
     *res = NULL;
-    rv = apr_dbd_pbselect(c->db->driver, p, c->handle, res, stmt, 0,
+    rv = apr_dbd_pbselect(c->db->driver, p, c->handle, res, stmt,
+                          c->db->dialect->random_access,
                           (const void **)sql->args->elts);
     if (rv && !pchat_db_is_unique_violation(c, rv)) {
         log_db_error(c, rv, "select", sql->text);
@@ -457,20 +498,25 @@ int pchat_db_exec(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
         return rv ? rv : -1;
     }
     *nrows = 0;
+    if (!c->in_txn) {
+        lock_writes(c->db);
+    }
     rv = apr_dbd_pbquery(c->db->driver, p, c->handle, nrows, stmt,
                          (const void **)sql->args->elts);
+    if (!c->in_txn) {
+        unlock_writes(c->db);
+    }
     if (rv && !pchat_db_is_unique_violation(c, rv)) {
         log_db_error(c, rv, "query", sql->text);
     }
     return rv;
 }
 
-apr_dbd_row_t *pchat_db_next_row(pchat_conn *c, apr_pool_t *p,
-                                 apr_dbd_results_t *res)
+int pchat_db_next_row(pchat_conn *c, apr_pool_t *p, apr_dbd_results_t *res,
+                      apr_dbd_row_t **row)
 {
-    apr_dbd_row_t *row = NULL;
-
-    return apr_dbd_get_row(c->db->driver, p, res, &row, -1) == 0 ? row : NULL;
+    /* pgsql counts rows in the row it is given: hand back the last one */
+    return apr_dbd_get_row(c->db->driver, p, res, row, -1) == 0;
 }
 
 const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col)
@@ -495,17 +541,41 @@ static int txn_query(pchat_conn *c, const char *sql)
 
 int pchat_db_begin(pchat_conn *c)
 {
-    return txn_query(c, c->db->dialect->begin_write);
+    const char *lock = c->db->dialect->write_lock;
+    int rv;
+
+    lock_writes(c->db);
+    rv = txn_query(c, c->db->dialect->begin_write);
+    /* pgsql's query call accepts a statement that returns rows */
+    if (!rv && lock && (rv = txn_query(c, lock))) {
+        txn_query(c, "ROLLBACK");
+    }
+    if (rv) {
+        unlock_writes(c->db);
+    }
+    c->in_txn = !rv;
+    return rv;
+}
+
+static int end_txn(pchat_conn *c, const char *sql)
+{
+    int rv = txn_query(c, sql);
+
+    if (c->in_txn) {
+        c->in_txn = 0;
+        unlock_writes(c->db);
+    }
+    return rv;
 }
 
 int pchat_db_commit(pchat_conn *c)
 {
-    return txn_query(c, "COMMIT");
+    return end_txn(c, "COMMIT");
 }
 
 void pchat_db_rollback(pchat_conn *c)
 {
-    txn_query(c, "ROLLBACK");
+    end_txn(c, "ROLLBACK");
 }
 
 /* ---- setup ----------------------------------------------------------------- */
@@ -582,6 +652,12 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
     if (!strcmp(driver, "sqlite3")
         && (err = prepare_sqlite_dir(ptemp, db->params))) {
         return err;
+    }
+    rv = ap_global_mutex_create(&db->write_mutex, NULL, WRITE_MUTEX_TYPE,
+                                apr_psprintf(ptemp, "%pp", (void *)s), s,
+                                pconf, 0);
+    if (rv != APR_SUCCESS) {
+        return "cannot create the write lock (see the Mutex directive)";
     }
     err = open_handle(ptemp, db, &h);
     if (!err) {
@@ -671,6 +747,11 @@ static apr_status_t close_connections(void *data)
     return APR_SUCCESS;
 }
 
+void pchat_store_pre_config(apr_pool_t *pconf)
+{
+    ap_mutex_register(pconf, WRITE_MUTEX_TYPE, NULL, APR_LOCK_DEFAULT, 0);
+}
+
 apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *vs;
@@ -682,6 +763,14 @@ apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
 
         if (!db || db->conns) {
             continue;
+        }
+        rv = apr_global_mutex_child_init(
+            &db->write_mutex, apr_global_mutex_lockfile(db->write_mutex),
+            pchild);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_CRIT, rv, vs, PCHAT_LOGNO(00210)
+                         "cannot attach to the write lock");
+            return rv;
         }
         rv = apr_reslist_create(&db->conns, 0, db->max, db->max, CONN_TTL,
                                 conn_construct, conn_destruct, db, shared);

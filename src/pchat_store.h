@@ -29,6 +29,9 @@ const char *pchat_sql_key(apr_pool_t *p, const pchat_sql *sql);
 
 typedef struct pchat_conn pchat_conn;
 
+/* Registers the write lock's name for the Mutex directive. */
+void pchat_store_pre_config(apr_pool_t *pconf);
+
 /* Opens the database once in the parent: creates its directory, migrates
  * the schema, hands files to the child user.  Returns an error text. */
 const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
@@ -57,14 +60,17 @@ int pchat_db_select(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
                     apr_dbd_results_t **res);
 int pchat_db_exec(pchat_conn *c, apr_pool_t *p, const pchat_sql *sql,
                   int *nrows);
-/* Next row or NULL at the end; reading to the end releases driver state. */
-apr_dbd_row_t *pchat_db_next_row(pchat_conn *c, apr_pool_t *p,
-                                 apr_dbd_results_t *res);
+/* Steps *row (NULL before the first) to the next row; 0 at the end.
+ * Reading to the end releases driver state. */
+int pchat_db_next_row(pchat_conn *c, apr_pool_t *p, apr_dbd_results_t *res,
+                      apr_dbd_row_t **row);
 const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col);
 /* True when the driver reported a unique-constraint violation. */
 int pchat_db_is_unique_violation(pchat_conn *c, int rv);
 
-/* Transactions around several statements on one connection. */
+/* Transactions around several statements on one connection.  A write
+ * transaction holds the node's write lock from begin to commit/rollback;
+ * pchat_db_exec outside one takes it for its statement. */
 int pchat_db_begin(pchat_conn *c);
 int pchat_db_commit(pchat_conn *c);
 void pchat_db_rollback(pchat_conn *c);

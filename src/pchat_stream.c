@@ -95,11 +95,11 @@ static apr_int64_t max_seq(pchat_conn *c, apr_pool_t *p, int *rv)
 {
     pchat_sql *sql = pchat_sql_make(p, "SELECT MAX(seq) FROM messages");
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     apr_int64_t max = 0;
 
     *rv = pchat_db_select(c, p, sql, &res);
-    while (!*rv && (row = pchat_db_next_row(c, p, res))) {
+    while (!*rv && pchat_db_next_row(c, p, res, &row)) {
         const char *v = pchat_db_entry(c, row, 0);
         max = v ? apr_atoi64(v) : 0;
     }
@@ -412,7 +412,7 @@ static int deliver_batch(pchat_sub *sub, pchat_conn *c)
         p, "SELECT ", pchat_docs_columns(p, &pchat_messages),
         ", seq, deleted FROM messages WHERE seq > ", NULL));
     apr_dbd_results_t *res;
-    apr_dbd_row_t *row;
+    apr_dbd_row_t *row = NULL;
     json_t *run = pchat_json_own(p, json_array());
     apr_int64_t seq = sub->cursor, run_seq = 0;
 
@@ -424,7 +424,7 @@ static int deliver_batch(pchat_sub *sub, pchat_conn *c)
     if (pchat_db_select(c, p, sql, &res)) {
         return -1;
     }
-    while ((row = pchat_db_next_row(c, p, res))) {
+    while (pchat_db_next_row(c, p, res, &row)) {
         int deleted = atoi(pchat_db_entry(c, row, ncols + 1));
         seq = apr_atoi64(pchat_db_entry(c, row, ncols));
         if (deleted != run_deleted && send_run(sub, c, run, run_deleted,

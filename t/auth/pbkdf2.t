@@ -10,7 +10,6 @@ use PChat::Test;
 my ($node) = grep { -x } map { "$_/node" } split /:/, $ENV{PATH};
 ok $node, 'node is installed (the fixture needs it)';
 
-my $db = "$FindBin::Bin/../run/db/payloadchat.sqlite";
 my $js = q{
 const c = require('crypto');
 const salt = c.randomBytes(32).toString('hex');
@@ -27,8 +26,8 @@ for my $hash ($current, $legacy) {
     my $email = uniq('node') . '@example.com';
     make_user($email, 'placeholder-password');
     # store the fixture the way Payload's users table holds it
-    system('sqlite3', $db, "UPDATE users SET hash = '$hash', salt = '$salt' "
-                           . "WHERE email = '$email'") == 0 or die 'sqlite3';
+    db_exec("UPDATE users SET hash = '$hash', salt = '$salt' "
+            . "WHERE email = '$email'");
     push @who, $email;
 }
 my ($t, $d, $res) = login($who[0], 'node pass 1');

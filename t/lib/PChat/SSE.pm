@@ -10,9 +10,16 @@ use IO::Select ();
 use Time::HiRes qw(time);
 use Apache::TestRequest ();
 
+# Opens $path on the test server.
 sub open {
     my ($class, $path, %headers) = @_;
-    my ($host, $port) = split /:/, Apache::TestRequest::hostport();
+    return $class->open_at(Apache::TestRequest::hostport(), $path, %headers);
+}
+
+# Opens $path on host:port (another node).
+sub open_at {
+    my ($class, $hostport, $path, %headers) = @_;
+    my ($host, $port) = split /:/, $hostport;
     my $sock = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                      PeerPort => $port, Proto => 'tcp',
                                      Timeout => 10)

@@ -9,7 +9,7 @@ use Apache::TestRequest ();
 use Time::HiRes ();
 
 our @EXPORT = qw(api get_json post_json patch_json delete_json make_user
-                 make_message uniq json_of on_server login hostport);
+                 make_message uniq json_of on_server login hostport db_exec);
 
 my $json = JSON::PP->new->utf8->canonical;
 my $counter = 0;
@@ -80,6 +80,18 @@ sub make_message {
     die "make_message: " . $res->status_line . ' ' . $res->content
         unless $res->code == 201;
     return $data->{doc};
+}
+
+# Runs one SQL statement on the suite's database, whichever backend the
+# test command chose (scripts/test.sh exports where it is).
+sub db_exec {
+    my $sql = shift;
+    my $rc = $ENV{PCHAT_DB_DRIVER} eq 'pgsql'
+        ? system('sh', "$ENV{PCHAT_TOP}/scripts/pg.sh", 'psql',
+                 $ENV{PCHAT_PG_DIR}, $ENV{PCHAT_PG_PORT}, '-qAt',
+                 '-v', 'ON_ERROR_STOP=1', '-c', $sql)
+        : system('sqlite3', $ENV{PCHAT_DB_PARAMS}, $sql);
+    die "db_exec failed: $sql" if $rc;
 }
 
 # Logs in; returns (token, response data).
