@@ -11,10 +11,18 @@ HDRS      = $(wildcard src/*.h)
 MODULE    = .libs/mod_payloadchat.so
 LIBS      = -ljansson -lcrypto
 
-# What the tests need beyond the service: PostgreSQL for the second backend.
-TEST_PKGS = postgresql libaprutil1-dbd-pgsql
+# The sanitizer build the test command runs one pass with (see scripts/
+# test.sh): its own copy of the sources, so the plain module stays.
+ASAN_DIR   = build/asan
+ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+             -fno-omit-frame-pointer
 
-.PHONY: all deps deps-test build run test install clean format
+# What the tests need beyond the service: PostgreSQL for the second backend,
+# Chromium (and Node, when the machine has none) for the browser tests.
+TEST_PKGS = postgresql libaprutil1-dbd-pgsql chromium \
+            $(if $(shell command -v node),,nodejs npm)
+
+.PHONY: all deps deps-test build build-asan run test install clean format
 
 all: build
 
@@ -23,6 +31,8 @@ deps:
 
 deps-test:
 	@sh scripts/deps.sh $(TEST_PKGS)
+	@[ t/browser/node_modules/.package-lock.json -nt t/browser/package-lock.json ] \
+	    || (cd t/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 build: $(MODULE)
 
@@ -30,10 +40,21 @@ $(MODULE): $(SRCS) $(HDRS) Makefile
 	$(APXS) -c -o mod_payloadchat.la \
 	    -Wc,"$(CFLAGS_W) $(SAN)" -Wl,"$(SAN)" -I src $(SRCS) $(LIBS)
 
+build-asan: $(ASAN_DIR)/.libs/mod_payloadchat.so
+
+$(ASAN_DIR)/.libs/mod_payloadchat.so: $(SRCS) $(HDRS) Makefile
+	rm -rf $(ASAN_DIR)
+	mkdir -p $(ASAN_DIR)/src
+	cp mod_payloadchat.c $(ASAN_DIR)/
+	cp $(SRCS:mod_payloadchat.c=) $(HDRS) $(ASAN_DIR)/src/
+	cd $(ASAN_DIR) && $(APXS) -c -o mod_payloadchat.la \
+	    -Wc,"$(CFLAGS_W) $(ASAN_FLAGS)" -Wl,"$(ASAN_FLAGS)" -I src \
+	    $(SRCS) $(LIBS) >/dev/null
+
 run: deps build
 	@sh scripts/run.sh "$(PORT)" "$(RUNDIR)"
 
-test: deps-test build
+test: deps-test build build-asan
 	@sh scripts/test.sh
 
 install: deps build
@@ -45,5 +66,5 @@ format:
 	clang-format -i mod_payloadchat.c src/*.c src/*.h
 
 clean:
-	rm -rf .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	rm -rf build .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
 	rm -rf t/logs t/conf/apache_test_config.pm t/conf/extra.conf t/conf/httpd.conf

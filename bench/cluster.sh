@@ -25,12 +25,14 @@ cleanup() {
     rm -rf "$PGDIR"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 sh "$TOP/scripts/pg.sh" start "$PGDIR" "$PGPORT"
 PG="PayloadChatDatabase pgsql \"$(sh "$TOP/scripts/pg.sh" params "$PGDIR" "$PGPORT")\""
 NODE="ThreadsPerChild 32
 MaxRequestWorkers 64
 ServerLimit 2
-PayloadChatStreamMaxSubscribers 20000"
+PayloadChatStreamMaxSubscribers 20000
+PayloadChatStreamMaxPerClient 20000"
 
 seed_users() {
     for u in a b; do
@@ -54,24 +56,42 @@ wrk_post() {
 }
 
 stream() {
-    "$OUT/sseload" -n "$N" -m 20 -d 100 -j -s "/api/messages/sse?since=0" \
+    "$OUT/sseload" -n "$N" -m 20 -d 100 -J 100 -j -s "/api/messages/sse?since=0" \
         -p /api/messages "$@"
 }
 
 {
     start_apache "$APORT" "$OUT/node-a" "$NODE" >/dev/null
     seed_users "$APORT"
-    echo "sqlite-1node post $(wrk_post "$APORT")"
     echo "sqlite-1node stream $(stream -P "$APORT")"
+    echo "sqlite-1node post $(wrk_post "$APORT")"
     stop_apache "$OUT/node-a"
 
     start_apache "$APORT" "$OUT/node-a" "$NODE
 $PG" >/dev/null
     seed_users "$APORT"
-    echo "pgsql-1node post $(wrk_post "$APORT")"
     echo "pgsql-1node stream $(stream -P "$APORT")"
+    echo "pgsql-1node post $(wrk_post "$APORT")"
+    stop_apache "$OUT/node-a"
+    # two nodes on an emptied database: the streams start at seq 0
+    sh "$TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT"
+    start_apache "$APORT" "$OUT/node-a" "$NODE
+$PG" >/dev/null
     start_apache "$BPORT" "$OUT/node-b" "$NODE
 $PG" >/dev/null
-    echo "pgsql-2nodes post $(wrk_post "$APORT" "$BPORT")"
+    seed_users "$APORT"
     echo "pgsql-2nodes stream $(stream -P "$APORT" -Q "$BPORT")"
+    echo "pgsql-2nodes post $(wrk_post "$APORT" "$BPORT")"
+    stop_apache "$OUT/node-a"
+    stop_apache "$OUT/node-b"
+    # the same with each process probing the database every 100 ms
+    sh "$TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT"
+    for n in "$APORT node-a" "$BPORT node-b"; do
+        set -- $n
+        start_apache "$1" "$OUT/$2" "$NODE
+$PG
+PayloadChatStreamPollInterval 100" >/dev/null
+    done
+    seed_users "$APORT"
+    echo "pgsql-2nodes-poll100ms stream $(stream -P "$APORT" -Q "$BPORT")"
 } | tee "$OUT/cluster.txt"

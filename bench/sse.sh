@@ -29,13 +29,15 @@ nginx -c "$OUT/nchan.conf"
 EVENT_CONF="ThreadsPerChild 32
 MaxRequestWorkers 64
 ServerLimit 2
-PayloadChatStreamMaxSubscribers 20000"
+PayloadChatStreamMaxSubscribers 20000
+PayloadChatStreamMaxPerClient 20000"
 BLOCKING_CONF="ThreadsPerChild 600
 ThreadLimit 600
 MaxRequestWorkers 1200
 ServerLimit 2
 PayloadChatStreamMode blocking
-PayloadChatStreamMaxSubscribers 20000"
+PayloadChatStreamMaxSubscribers 20000
+PayloadChatStreamMaxPerClient 20000"
 
 # ours NAME CONFIG N
 ours() {

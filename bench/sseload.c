@@ -4,6 +4,9 @@
  *
  *   sseload -n 1000 -m 20 -d 100 -P 8080 -s /api/messages/sse \
  *           -p /api/messages [-j]       (-j: JSON body for mod_payloadchat)
+ *           [-J MS]     (adds 0..MS random ms to each delay, so that
+ *                        periodic server work cannot lock onto the
+ *                        publishing period)
  *           [-Q 8081]   (a second node: odd subscribers and odd messages
  *                        go to it, so half of all deliveries cross nodes)
  *
@@ -43,6 +46,7 @@ typedef struct {
 static int n_subs = 100, n_msgs = 20, delay_ms = 100, port = 8080, port2;
 static const char *sub_path = "/api/messages/sse", *pub_path = "/api/messages";
 static int json_body;
+static int jitter_ms;        /* -J: random extra delay, against phase lock */
 static int idle_s;           /* -i: connect, stay idle, publish nothing */
 static unsigned run_id;
 static double sent_at[MAX_MSGS];
@@ -227,11 +231,12 @@ int main(int argc, char **argv)
     int ep, i, opt, connected = 0, pub_fail = 0, dups = 0;
     double deadline;
 
-    while ((opt = getopt(argc, argv, "n:m:d:P:Q:s:p:ji:")) != -1) {
+    while ((opt = getopt(argc, argv, "n:m:d:J:P:Q:s:p:ji:")) != -1) {
         switch (opt) {
         case 'n': n_subs = atoi(optarg); break;
         case 'm': n_msgs = atoi(optarg); break;
         case 'd': delay_ms = atoi(optarg); break;
+        case 'J': jitter_ms = atoi(optarg); break;
         case 'P': port = atoi(optarg); break;
         case 'Q': port2 = atoi(optarg); break;
         case 's': sub_path = optarg; break;
@@ -240,7 +245,7 @@ int main(int argc, char **argv)
         case 'i': idle_s = atoi(optarg); break;
         default:
             fprintf(stderr, "usage: %s -n N -m M -d MS -P PORT -s SUBPATH "
-                    "-p PUBPATH [-j] [-Q PORT2] [-i IDLE_S]\n", argv[0]);
+                    "-p PUBPATH [-j] [-J MS] [-Q PORT2] [-i IDLE_S]\n", argv[0]);
             return 2;
         }
     }
@@ -252,6 +257,7 @@ int main(int argc, char **argv)
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
     run_id = (unsigned)time(NULL) ^ (unsigned)getpid();
+    srand(run_id);
     subs = calloc(n_subs, sizeof(*subs));
     lat = calloc((size_t)n_subs * n_msgs, sizeof(*lat));
     ep = epoll_create1(0);
@@ -285,7 +291,7 @@ int main(int argc, char **argv)
         return 0;
     }
     for (i = 0; i < n_msgs; i++) {
-        double next = now_ms() + delay_ms;
+        double next = now_ms() + delay_ms + (jitter_ms ? rand() % jitter_ms : 0);
         int st = publish(i);
         pub_fail += st < 200 || st >= 300;
         while (now_ms() < next) {

@@ -2,7 +2,9 @@
 # Runs the whole Apache::Test suite on each database backend: on sqlite
 # every test under the event MPM, then the stream tests again under prefork
 # (the blocking fallback); on PostgreSQL (a throwaway server started here)
-# every test under the event MPM.  PCHAT_BACKENDS="sqlite3" limits it to
+# every test under the event MPM with the module built with AddressSanitizer
+# and UBSan (PCHAT_SANITIZE=none: the plain build there too; =sqlite3: the
+# sanitizer pass on sqlite instead).  PCHAT_BACKENDS="sqlite3" limits it to
 # one backend, PCHAT_TESTS="t/cluster t/api/crud.t" to some tests (event
 # MPM only).
 # Exits non-zero on any failure, on a crash in the error log, and when no
@@ -10,7 +12,8 @@
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
-HTTPD=${HTTPD:-/usr/sbin/apache2}
+PLAIN_HTTPD=${HTTPD:-/usr/sbin/apache2}
+SANITIZE=${PCHAT_SANITIZE:-pgsql}
 LOG=t/logs/error_log
 CONF="$TOP/t/conf/httpd.conf"
 
@@ -52,8 +55,19 @@ start_postgres() {
 }
 
 # Points the test config (t/conf/extra.conf.in reads the environment) and
-# the tests' db_exec at an empty database of the backend.
+# the tests' db_exec at an empty database of the backend, and at the
+# module build for it.
 use_backend() {
+    if [ "$1" = "$SANITIZE" ]; then
+        HTTPD=$TOP/scripts/httpd-asan.sh
+        PCHAT_MODULE=$TOP/build/asan/.libs/mod_payloadchat.so
+        BUILD="sanitizers"
+    else
+        HTTPD=$PLAIN_HTTPD
+        PCHAT_MODULE=$TOP/.libs/mod_payloadchat.so
+        BUILD="plain build"
+    fi
+    export PCHAT_MODULE
     PCHAT_DB_DRIVER=$1
     PCHAT_TOP=$TOP
     PCHAT_HTTPD=$HTTPD
@@ -93,7 +107,7 @@ run_suite() {
     mkdir -p t/logs
     : >> "$LOG"
     start=$(wc -c < "$LOG")
-    echo "test: $PCHAT_DB_DRIVER, $mpm MPM: ${*:-all tests}"
+    echo "test: $PCHAT_DB_DRIVER, $mpm MPM, $BUILD: ${*:-all tests}"
     PCHAT_MPM=$mpm
     export PCHAT_MPM
     out=$(mktemp)
@@ -138,4 +152,4 @@ if [ -n "$failed" ]; then
     echo "Result: FAIL ($failed )"
     exit 1
 fi
-echo "Result: PASS (${PCHAT_BACKENDS:-sqlite3 pgsql})"
+echo "Result: PASS (${PCHAT_BACKENDS:-sqlite3 pgsql}; sanitizers on $SANITIZE)"

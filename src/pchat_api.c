@@ -714,7 +714,7 @@ static pchat_error *bulk_where(pchat_req *q, pchat_sql **where)
                                 "A where query is required to update or "
                                 "delete several documents.");
     }
-    return pchat_where_compile(q->r->pool, q->coll, w, where);
+    return pchat_where_compile_for(q->r, q->coll, w, where);
 }
 
 static int update_many(pchat_write *w)

@@ -5,6 +5,7 @@
 #include "apr_thread_cond.h"
 #include "util_cookies.h"
 #include "pchat_auth.h"
+#include "pchat_shm.h"
 #include "pchat_access.h"
 #include "pchat_config.h"
 #include "pchat_docs.h"
@@ -446,6 +447,15 @@ int pchat_auth_login(pchat_req *q)
 
     if (!err) {
         err = login_fields(r, body, &email, &password);
+    }
+    if (!err && !pchat_shm_client_login_allowed(
+            apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
+                         r->useragent_ip),
+            pchat_conf_max_logins_per_minute(r->server))) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "60");
+        err = pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
+                               "Too many login attempts from this address; "
+                               "try again in a minute.");
     }
     if (err) {
         return pchat_send_error(r, err);

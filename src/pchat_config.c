@@ -36,6 +36,10 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_login_attempts = -1;
     conf->lock_s = -1;
     conf->password_min = -1;
+    conf->max_where_depth = -1;
+    conf->max_where_terms = -1;
+    conf->max_streams_per_client = -1;
+    conf->max_logins_per_minute = -1;
     return conf;
 }
 
@@ -69,6 +73,10 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_login_attempts, -1);
     MERGE(lock_s, -1);
     MERGE(password_min, -1);
+    MERGE(max_where_depth, -1);
+    MERGE(max_where_terms, -1);
+    MERGE(max_streams_per_client, -1);
+    MERGE(max_logins_per_minute, -1);
     return conf;
 }
 
@@ -123,6 +131,10 @@ INT_GETTER(token_s, token_s, 7200)
 INT_GETTER(self_register, self_register, 1)
 INT_GETTER(max_login_attempts, max_login_attempts, 5)
 INT_GETTER(lock_s, lock_s, 600)
+INT_GETTER(max_where_depth, max_where_depth, 10)
+INT_GETTER(max_where_terms, max_where_terms, 200)
+INT_GETTER(max_streams_per_client, max_streams_per_client, 100)
+INT_GETTER(max_logins_per_minute, max_logins_per_minute, 60)
 INT_GETTER(password_min, password_min, 8)
 
 #define MIN_SECRET 32
@@ -425,6 +437,20 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatStreamRetry", set_int,
                   SLOT(retry_ms, 100, 600000), RSRC_CONF,
                   "Reconnect delay hint sent to clients, ms (default 2000)"),
+    AP_INIT_TAKE1("PayloadChatMaxWhereDepth", set_int,
+                  SLOT(max_where_depth, 1, 10), RSRC_CONF,
+                  "Deepest and/or nesting of a where query (default 10)"),
+    AP_INIT_TAKE1("PayloadChatMaxWhereTerms", set_int,
+                  SLOT(max_where_terms, 1, 200), RSRC_CONF,
+                  "Most conditions in a where query (default 200)"),
+    AP_INIT_TAKE1("PayloadChatStreamMaxPerClient", set_int,
+                  SLOT(max_streams_per_client, 1, 1000000), RSRC_CONF,
+                  "Most concurrent streams from one client address on this "
+                  "node (default 100)"),
+    AP_INIT_TAKE1("PayloadChatMaxLoginsPerMinute", set_int,
+                  SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
+                  "Login attempts one client address may make per minute on "
+                  "this node; 0 for no limit (default 60)"),
     AP_INIT_ITERATE("PayloadChatCORSOrigins", add_cors_origin, NULL,
                     RSRC_CONF, "Origins allowed to call the API from a "
                     "browser, or *"),

@@ -39,6 +39,10 @@ typedef struct {
     int max_login_attempts;      /* auth: before the account locks */
     int lock_s;                  /* auth: how long it stays locked */
     int password_min;            /* auth: shortest password */
+    int max_where_depth;         /* limits: and/or nesting of a where */
+    int max_where_terms;         /* limits: conditions in a where */
+    int max_streams_per_client;  /* limits: streams per client address */
+    int max_logins_per_minute;   /* limits: login attempts per address */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
 
@@ -69,6 +73,10 @@ int pchat_conf_self_register(const server_rec *s);
 int pchat_conf_max_login_attempts(const server_rec *s);
 int pchat_conf_lock_s(const server_rec *s);
 int pchat_conf_password_min(const server_rec *s);
+int pchat_conf_max_where_depth(const server_rec *s);
+int pchat_conf_max_where_terms(const server_rec *s);
+int pchat_conf_max_streams_per_client(const server_rec *s);
+int pchat_conf_max_logins_per_minute(const server_rec *s);
 /* Checks what only the whole configuration can tell (a secret when
  * members mode is on); returns an error text or NULL. */
 const char *pchat_conf_check(apr_pool_t *p, server_rec *s);

@@ -181,6 +181,14 @@ int pchat_http_prepare(request_rec *r)
 
     /* err_headers_out reaches the client on success and on errors alike */
     apr_table_setn(r->err_headers_out, "X-Content-Type-Options", "nosniff");
+    /* API answers are data for scripts, never pages: nothing to frame,
+     * load or leak a referrer from, and nothing for a shared cache to keep
+     * (they carry one user's view and tokens) */
+    apr_table_setn(r->err_headers_out, "Content-Security-Policy",
+                   "default-src 'none'; frame-ancestors 'none'");
+    apr_table_setn(r->err_headers_out, "X-Frame-Options", "DENY");
+    apr_table_setn(r->err_headers_out, "Referrer-Policy", "no-referrer");
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     if (origin) {
         set_cors_headers(r, origin);
     }

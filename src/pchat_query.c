@@ -2,6 +2,7 @@
 #include <errno.h>
 #include "apr_lib.h"
 #include "pchat_query.h"
+#include "pchat_config.h"
 #include "pchat_time.h"
 
 #define QS_MAX_PARAMS 1000   /* qs's parameterLimit */
@@ -186,6 +187,8 @@ typedef struct {
     json_t *bad_paths;      /* [{"path":...}] for the QueryError */
     pchat_error *err;       /* first other error */
     int terms;
+    int max_depth;          /* and/or nesting allowed */
+    int max_terms;          /* conditions allowed */
 } where_ctx;
 
 static void fail(where_ctx *cx, const char *fmt, const char *a, const char *b)
@@ -434,8 +437,10 @@ static void compile_field(where_ctx *cx, const char *path, json_t *ops,
     }
     pchat_sql_add(sql, "(");
     json_object_foreach(ops, op, value) {
-        if (++cx->terms > WHERE_MAX_TERMS) {
-            fail(cx, "The where query has too many conditions.", NULL, NULL);
+        if (++cx->terms > cx->max_terms) {
+            fail(cx, apr_psprintf(cx->p, "The where query has more than %d "
+                 "conditions (PayloadChatMaxWhereTerms).", cx->max_terms),
+                 NULL, NULL);
             return;
         }
         pchat_sql_add(sql, n++ ? " AND " : "");
@@ -451,8 +456,10 @@ static void compile_node(where_ctx *cx, json_t *where, pchat_sql *sql,
     json_t *value;
     int n = 0;
 
-    if (depth > QS_MAX_DEPTH) {
-        fail(cx, "The where query is nested too deeply.", NULL, NULL);
+    if (depth > cx->max_depth) {
+        fail(cx, apr_psprintf(cx->p, "The where query is nested more than %d "
+             "levels deep (PayloadChatMaxWhereDepth).", cx->max_depth),
+             NULL, NULL);
         return;
     }
     if (!json_is_object(where)) {
@@ -496,7 +503,26 @@ static pchat_error *query_error(apr_pool_t *p, json_t *bad_paths)
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out)
 {
-    where_ctx cx = {p, c, pchat_json_own(p, json_array()), NULL, 0};
+    return pchat_where_compile_limited(p, c, where, QS_MAX_DEPTH,
+                                       WHERE_MAX_TERMS, out);
+}
+
+pchat_error *pchat_where_compile_for(request_rec *r,
+                                     const pchat_collection *c, json_t *where,
+                                     pchat_sql **out)
+{
+    return pchat_where_compile_limited(
+        r->pool, c, where, pchat_conf_max_where_depth(r->server),
+        pchat_conf_max_where_terms(r->server), out);
+}
+
+pchat_error *pchat_where_compile_limited(apr_pool_t *p,
+                                         const pchat_collection *c,
+                                         json_t *where, int max_depth,
+                                         int max_terms, pchat_sql **out)
+{
+    where_ctx cx = {p, c, pchat_json_own(p, json_array()), NULL, 0,
+                    max_depth, max_terms};
 
     *out = pchat_sql_make(p, "");
     if (!where) {
@@ -622,7 +648,8 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
         }
         q->paginate = flag;
     }
-    err = pchat_where_compile(p, c, json_object_get(qs, "where"), &q->where);
+    err = pchat_where_compile_for(r, c, json_object_get(qs, "where"),
+                                  &q->where);
     if (err) {
         return err;
     }

@@ -28,7 +28,17 @@ json_t *pchat_qs_parse(apr_pool_t *p, const char *args, pchat_error **err);
 pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
                                json_t *qs, pchat_query *q);
 
-/* Compiles only a `where` object (also used by update/delete by where). */
+/* Compiles only a `where` object (also used by update/delete by where and
+ * the stream) within the server's PayloadChatMaxWhereDepth/Terms... */
+pchat_error *pchat_where_compile_for(request_rec *r,
+                                     const pchat_collection *c, json_t *where,
+                                     pchat_sql **out);
+/* ...within the given limits... */
+pchat_error *pchat_where_compile_limited(apr_pool_t *p,
+                                         const pchat_collection *c,
+                                         json_t *where, int max_depth,
+                                         int max_terms, pchat_sql **out);
+/* ...or within the largest ones (10 levels, 200 conditions). */
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out);
 

@@ -6,6 +6,14 @@
 #include "pchat_shm.h"
 
 #define SLOTS 1024
+/* Client addresses hash into this many counters; addresses that share one
+ * share its limit, which errs on the side of refusing. */
+#define ADDR_BUCKETS 4096
+
+typedef struct {
+    volatile apr_uint32_t minute;   /* of the count below */
+    volatile apr_uint32_t count;
+} pchat_rate;
 
 typedef struct {
     volatile apr_uint32_t pid;
@@ -15,6 +23,8 @@ typedef struct {
 typedef struct {
     volatile apr_uint32_t changes;
     pchat_slot slots[SLOTS];
+    volatile apr_uint32_t client_streams[ADDR_BUCKETS];
+    pchat_rate client_logins[ADDR_BUCKETS];
 } pchat_shared;
 
 static pchat_shared *shared;
@@ -99,4 +109,67 @@ apr_uint32_t pchat_shm_subscribers_total(void)
         }
     }
     return total;
+}
+
+/* FNV-1a of the address text. */
+static unsigned addr_bucket(const char *addr)
+{
+    apr_uint32_t h = 2166136261u;
+
+    for (; addr && *addr; addr++) {
+        h = (h ^ (unsigned char)*addr) * 16777619u;
+    }
+    return h % ADDR_BUCKETS;
+}
+
+int pchat_shm_client_stream_take(const char *addr, int max)
+{
+    volatile apr_uint32_t *n;
+    apr_uint32_t cur;
+
+    if (!shared) {
+        return 1;
+    }
+    n = &shared->client_streams[addr_bucket(addr)];
+    do {
+        cur = apr_atomic_read32(n);
+        if (cur >= (apr_uint32_t)max) {
+            return 0;
+        }
+    } while (apr_atomic_cas32(n, cur + 1, cur) != cur);
+    return 1;
+}
+
+void pchat_shm_client_stream_release(const char *addr)
+{
+    volatile apr_uint32_t *n;
+    apr_uint32_t cur;
+
+    if (!shared) {
+        return;
+    }
+    n = &shared->client_streams[addr_bucket(addr)];
+    do {
+        cur = apr_atomic_read32(n);
+        if (cur == 0) {
+            return;   /* never below zero, whatever happened before */
+        }
+    } while (apr_atomic_cas32(n, cur - 1, cur) != cur);
+}
+
+int pchat_shm_client_login_allowed(const char *addr, int max)
+{
+    apr_uint32_t minute = (apr_uint32_t)(apr_time_sec(apr_time_now()) / 60);
+    pchat_rate *b;
+
+    if (!shared || max <= 0) {
+        return 1;
+    }
+    b = &shared->client_logins[addr_bucket(addr)];
+    if (apr_atomic_read32(&b->minute) != minute) {
+        /* a new minute: racing resets lose at most a few counts */
+        apr_atomic_set32(&b->count, 0);
+        apr_atomic_set32(&b->minute, minute);
+    }
+    return apr_atomic_inc32(&b->count) < (apr_uint32_t)max;
 }

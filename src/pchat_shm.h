@@ -20,4 +20,12 @@ apr_uint32_t pchat_shm_changes(void);
 apr_uint32_t pchat_shm_subscribers_add(int delta);
 apr_uint32_t pchat_shm_subscribers_total(void);
 
+/* Takes one of max stream places of a client address; 0 when it has
+ * them all.  Give it back with pchat_shm_client_stream_release. */
+int pchat_shm_client_stream_take(const char *addr, int max);
+void pchat_shm_client_stream_release(const char *addr);
+/* Counts a login attempt of the address; 0 when it made max this minute
+ * already (max 0: no limit). */
+int pchat_shm_client_login_allowed(const char *addr, int max);
+
 #endif

@@ -664,7 +664,7 @@ static int client_gone(request_rec *r)
 static void set_stream_headers(request_rec *r)
 {
     ap_set_content_type(r, "text/event-stream; charset=utf-8");
-    apr_table_setn(r->headers_out, "Cache-Control", "no-cache");
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-cache");
     apr_table_setn(r->headers_out, "X-Accel-Buffering", "no");
     /* compression would hold frames back */
     apr_table_setn(r->subprocess_env, "no-gzip", "1");
@@ -683,20 +683,44 @@ static apr_status_t subscriber_gone(void *data)
     return APR_SUCCESS;
 }
 
-/* Counts the subscriber in, or refuses when the node is full. */
-static int admit(request_rec *r, pchat_hub *hub)
+static apr_status_t client_stream_gone(void *data)
 {
+    pchat_shm_client_stream_release(data);
+    return APR_SUCCESS;
+}
+
+/* Counts the subscriber in, or says why not: the node is full (503) or
+ * its client address has its most streams open (429). */
+static pchat_error *admit(request_rec *r, pchat_hub *hub)
+{
+    /* per virtual host: each has its own limit */
+    const char *addr = apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
+                                    r->useragent_ip);
+    int per_client = pchat_conf_max_streams_per_client(r->server);
+
+    if (!pchat_shm_client_stream_take(addr, per_client)) {
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
+                                apr_psprintf(r->pool, "This address has %d "
+                                             "streams open already, the "
+                                             "most allowed.", per_client));
+    }
+    apr_pool_cleanup_register(r->pool, addr, client_stream_gone,
+                              apr_pool_cleanup_null);
     if (pchat_shm_subscribers_add(1)
         > (apr_uint32_t)pchat_conf_max_subscribers(r->server)) {
         pchat_shm_subscribers_add(-1);
-        return 0;
+        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+        return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+                                "Too many stream subscribers; try again "
+                                "later.");
     }
     apr_thread_mutex_lock(hub->mu);
     hub->subscribers++;
     apr_thread_mutex_unlock(hub->mu);
     apr_pool_cleanup_register(r->pool, hub, subscriber_gone,
                               apr_pool_cleanup_null);
-    return 1;
+    return NULL;
 }
 
 /* Waits until something is known beyond what the subscriber has checked,
@@ -871,9 +895,9 @@ static void park(pchat_sub *sub)
 static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
 {
     pchat_sql *where, *allowed;
-    pchat_error *err = pchat_where_compile(q->r->pool, &pchat_messages,
-                                           json_object_get(q->qs, "where"),
-                                           &where);
+    pchat_error *err = pchat_where_compile_for(q->r, &pchat_messages,
+                                               json_object_get(q->qs, "where"),
+                                               &where);
 
     if (!err) {
         err = pchat_access_filter(q, PCHAT_OP_READ, &allowed);
@@ -905,11 +929,12 @@ int pchat_stream_handler(pchat_req *q)
         || (err = read_cursor(q, &sub->cursor, &resume))) {
         return pchat_send_error(r, err);
     }
-    if (!sub->hub || !admit(r, sub->hub)) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    if (!sub->hub) {
         return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                        "Too many stream subscribers; try "
-                                        "again later.");
+                                        "The stream is not available.");
+    }
+    if ((err = admit(r, sub->hub))) {
+        return pchat_send_error(r, err);
     }
     sub->filter_key = pchat_sql_key(r->pool, sub->filter);
     apr_pool_create(&sub->tick, r->pool);

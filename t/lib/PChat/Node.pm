@@ -39,7 +39,7 @@ Listen 127.0.0.1:$port
 $user
 LoadModule mpm_${mpm}_module /usr/lib/apache2/modules/mod_mpm_${mpm}.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
-LoadModule payloadchat_module "$top/.libs/mod_payloadchat.so"
+LoadModule payloadchat_module "$ENV{PCHAT_MODULE}"
 <IfModule mpm_event_module>
     AsyncRequestWorkerFactor 1000
 </IfModule>
@@ -50,8 +50,14 @@ CONF
     my $self = bless {dir => $dir, port => $port, owner => $$,
                       httpd => $ENV{PCHAT_HTTPD} // '/usr/sbin/apache2'},
                      $class;
-    system($self->{httpd}, '-f', "$dir/httpd.conf", '-k', 'start') == 0
-        or die "node on $port did not start: " . $self->log_tail;
+    return $self->launch;
+}
+
+sub launch {
+    my ($self) = @_;
+    delete $self->{stopped};
+    system($self->{httpd}, '-f', "$self->{dir}/httpd.conf", '-k', 'start') == 0
+        or die "node on $self->{port} did not start: " . $self->log_tail;
     my $ua = LWP::UserAgent->new(timeout => 2);
     my $deadline = time + 15;
     while (time < $deadline) {
@@ -59,7 +65,20 @@ CONF
         sleep 0.1;
     }
     $self->stop;
-    die "node on $port does not answer: " . $self->log_tail;
+    die "node on $self->{port} does not answer: " . $self->log_tail;
+}
+
+# SIGKILL to the parent and every child at once: a power cut of Apache.
+sub kill_hard {
+    my ($self) = @_;
+    open my $fh, '<', "$self->{dir}/httpd.pid" or die "no pid file: $!";
+    chomp(my $parent = <$fh>);
+    my @children = split ' ', `pgrep -P $parent`;
+    kill 'KILL', $parent, @children;
+    my $deadline = time + 10;
+    sleep 0.05 while kill(0, $parent, @children) && time < $deadline;
+    $self->{stopped} = 1;
+    return 1 + @children;
 }
 
 sub port     { $_[0]{port} }

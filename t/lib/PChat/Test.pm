@@ -9,7 +9,8 @@ use Apache::TestRequest ();
 use Time::HiRes ();
 
 our @EXPORT = qw(api get_json post_json patch_json delete_json make_user
-                 make_message uniq json_of on_server login hostport db_exec);
+                 make_message uniq json_of on_server login hostport db_exec
+                 db_query);
 
 my $json = JSON::PP->new->utf8->canonical;
 my $counter = 0;
@@ -92,6 +93,19 @@ sub db_exec {
                  '-v', 'ON_ERROR_STOP=1', '-c', $sql)
         : system('sqlite3', $ENV{PCHAT_DB_PARAMS}, $sql);
     die "db_exec failed: $sql" if $rc;
+}
+
+# The first column of the rows of one SQL query, as text lines.
+sub db_query {
+    my $sql = shift;
+    my @cmd = $ENV{PCHAT_DB_DRIVER} eq 'pgsql'
+        ? ('sh', "$ENV{PCHAT_TOP}/scripts/pg.sh", 'psql', $ENV{PCHAT_PG_DIR},
+           $ENV{PCHAT_PG_PORT}, '-qAt', '-v', 'ON_ERROR_STOP=1', '-c', $sql)
+        : ('sqlite3', $ENV{PCHAT_DB_PARAMS}, $sql);
+    open my $fh, '-|', @cmd or die "db_query: $!";
+    my @lines = map { chomp; $_ } <$fh>;
+    close $fh or die "db_query failed: $sql";
+    return @lines;
 }
 
 # Logs in; returns (token, response data).

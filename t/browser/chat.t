@@ -1,0 +1,16 @@
+# The web client (htdocs/, served at /chat/ by the members-only virtual
+# host) end to end in headless Chromium: t/browser/chat.mjs prints the TAP.
+use strict;
+use warnings FATAL => 'all';
+use FindBin;
+use lib "$FindBin::Bin/../lib";
+use PChat::Test;
+
+on_server('pchat_members');
+my $top = $ENV{PCHAT_TOP} // "$FindBin::Bin/../..";
+$ENV{BASE_URL} = 'http://' . hostport() . '/chat/';
+$ENV{RESTART_CMD} = "kill -USR1 \$(cat $top/t/logs/httpd.pid)";
+$ENV{SHOT_DIR} = "$top/t/logs/browser";
+$| = 1;
+exec 'node', "$FindBin::Bin/chat.mjs"
+    or do { print "1..1\nnot ok 1 - node runs ($!)\n"; exit 1 };
