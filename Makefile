@@ -19,10 +19,10 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # What the tests need beyond the service: PostgreSQL for the second backend,
 # Chromium (and Node, when the machine has none) for the browser tests.
-TEST_PKGS = postgresql libaprutil1-dbd-pgsql chromium \
+TEST_PKGS = postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
             $(if $(shell command -v node),,nodejs npm)
 
-.PHONY: all deps deps-test build build-asan run test install clean format
+.PHONY: all deps deps-test build build-asan run test fuzz install clean format
 
 all: build
 
@@ -57,6 +57,10 @@ run: deps build
 test: deps-test build build-asan
 	@sh scripts/test.sh
 
+# The fuzz targets, each for SECONDS (default 60), one after the other.
+fuzz: deps-test
+	$(MAKE) -C fuzz run SECONDS=$(or $(SECONDS),60)
+
 install: deps build
 	$(APXS) -i -n payloadchat $(MODULE)
 	install -m 644 conf/payloadchat.load conf/payloadchat.conf \
@@ -66,5 +70,5 @@ format:
 	clang-format -i mod_payloadchat.c src/*.c src/*.h
 
 clean:
-	rm -rf build .libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	rm -rf build .libs fuzz/out *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
 	rm -rf t/logs t/conf/apache_test_config.pm t/conf/extra.conf t/conf/httpd.conf

@@ -107,13 +107,13 @@ run_suite() {
     mkdir -p t/logs
     : >> "$LOG"
     start=$(wc -c < "$LOG")
-    echo "test: $PCHAT_DB_DRIVER, $mpm MPM, $BUILD: ${*:-all tests}"
+    echo "test: $PCHAT_DB_DRIVER, $mpm MPM, $BUILD: $( [ $# -gt 3 ] && echo "$# files" || echo "${*:-all tests}")"
     PCHAT_MPM=$mpm
     export PCHAT_MPM
     out=$(mktemp)
     perl t/TEST -httpd "$HTTPD" -apxs /usr/bin/apxs \
         -httpd_conf "$TOP/t/conf/base.conf" -port select -trace=error \
-        -order=random "$@" 2>&1 | tee "$out"
+        -order=random ${PCHAT_VERBOSE:+-verbose} "$@" 2>&1 | tee "$out"
     status=$(grep -q "^Result: PASS" "$out" && echo 0 || echo 1)
     if ! grep -Eq "^Files=[0-9]+, Tests=[1-9]" "$out"; then
         echo "test: no test ran under $mpm"
@@ -140,13 +140,25 @@ for backend in ${PCHAT_BACKENDS:-sqlite3 pgsql}; do
         start_postgres || { failed="$failed pgsql-start"; continue; }
     fi
     use_backend "$backend"
+    files=${PCHAT_TESTS:-}
+    if [ -z "$files" ] && [ "$backend" != sqlite3 ]; then
+        # the browser test is about the page, not the database: once
+        files=$(ls t/*/*.t | grep -v '^t/browser/')
+    fi
     # shellcheck disable=SC2086
-    run_suite event ${PCHAT_TESTS:-} || failed="$failed $backend/event"
+    run_suite event $files || failed="$failed $backend/event"
     if [ "$backend" = sqlite3 ] && [ -z "${PCHAT_TESTS:-}" ]; then
         run_suite prefork t/sse || failed="$failed $backend/prefork"
     fi
 done
 stop_postgres
+
+# The fuzz targets' smoke pass: regression inputs, then a few seconds each.
+if [ -z "${PCHAT_TESTS:-}" ]; then
+    echo "test: fuzz smoke pass"
+    make -s -C fuzz smoke SECONDS="${PCHAT_FUZZ_SECONDS:-5}" \
+        || failed="$failed fuzz"
+fi
 
 if [ -n "$failed" ]; then
     echo "Result: FAIL ($failed )"

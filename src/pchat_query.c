@@ -116,7 +116,10 @@ json_t *pchat_qs_parse(apr_pool_t *p, const char *args, pchat_error **err)
     copy = apr_pstrdup(p, args);
     for (pair = apr_strtok(copy, "&", &state); pair;
          pair = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(pair, '='), *value = "";
+        char *eq = strchr(pair, '=');
+        /* "a" alone has an empty value: a writable one, as unescaping
+         * writes in place */
+        char *value = pair + strlen(pair);
 
         if (++count > QS_MAX_PARAMS) {
             *err = bad_request(p, "Too many query parameters.");

@@ -8,7 +8,9 @@ use PChat::Test;
 
 on_server('pchat_members');
 my $top = $ENV{PCHAT_TOP} // "$FindBin::Bin/../..";
-$ENV{BASE_URL} = 'http://' . hostport() . '/chat/';
+# the servers listen on 127.0.0.1 only (t/TEST): not on localhost's ::1
+my ($port) = hostport() =~ /(\d+)$/;
+$ENV{BASE_URL} = "http://127.0.0.1:$port/chat/";
 $ENV{RESTART_CMD} = "kill -USR1 \$(cat $top/t/logs/httpd.pid)";
 $ENV{SHOT_DIR} = "$top/t/logs/browser";
 $| = 1;

@@ -1,0 +1,52 @@
+/* The httpd symbols the module's parser files refer to, for linking them
+ * outside Apache.  Two are used by the parsers and are written out here;
+ * the rest (unreached.c) belong to request and server plumbing that no
+ * fuzz target reaches, and abort if one ever does. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+#include "unixd.h"
+
+module AP_MODULE_DECLARE_DATA payloadchat_module;
+unixd_config_rec ap_unixd_config;
+
+static int hexval(int c)
+{
+    return isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+}
+
+/* As httpd's: '+' is a space, %xx a byte; a bad escape is a 400. */
+int ap_unescape_urlencoded(char *query)
+{
+    char *in = query, *out = query;
+    int bad = 0;
+
+    if (!query || !strpbrk(query, "%+")) {
+        return OK;   /* httpd writes nothing then either */
+    }
+    for (; in && *in; in++, out++) {
+        if (*in == '+') {
+            *out = ' ';
+        }
+        else if (*in == '%' && isxdigit((unsigned char)in[1])
+                 && isxdigit((unsigned char)in[2])) {
+            *out = (char)(hexval((unsigned char)in[1]) * 16
+                          + hexval((unsigned char)in[2]));
+            in += 2;
+        }
+        else {
+            bad |= *in == '%';
+            *out = *in;
+        }
+    }
+    *out = '\0';
+    return bad ? HTTP_BAD_REQUEST : OK;
+}
+
+char *ap_strcasestr(const char *s1, const char *s2)
+{
+    return strcasestr(s1, s2);
+}
