@@ -1,7 +1,7 @@
 /* The httpd symbols the module's parser files refer to, for linking them
- * outside Apache.  Two are used by the parsers and are written out here;
- * the rest (unreached.c) belong to request and server plumbing that no
- * fuzz target reaches, and abort if one ever does. */
+ * outside Apache.  Those the parsers use are written out here, faithful to
+ * httpd's; the rest (unreached.c) belong to request and server plumbing
+ * that no fuzz target reaches, and abort if one ever does. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +9,7 @@
 #include "http_config.h"
 #include "http_log.h"
 #include "unixd.h"
+#include "apr_strings.h"
 
 module AP_MODULE_DECLARE_DATA payloadchat_module;
 unixd_config_rec ap_unixd_config;
@@ -49,4 +50,11 @@ int ap_unescape_urlencoded(char *query)
 char *ap_strcasestr(const char *s1, const char *s2)
 {
     return strcasestr(s1, s2);
+}
+
+/* As httpd's, for a ServerRoot of /srv/httpd: relative names go under it. */
+char *ap_server_root_relative(apr_pool_t *p, const char *fname)
+{
+    return fname[0] == '/' ? apr_pstrdup(p, fname)
+                           : apr_pstrcat(p, "/srv/httpd/", fname, NULL);
 }

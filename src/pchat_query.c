@@ -659,3 +659,19 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
     q->where = pchat_where_live(p, c, q->where);
     return compile_sort(p, c, json_object_get(qs, "sort"), &q->order);
 }
+
+int pchat_cursor_parse(const char *text, apr_int64_t *cursor)
+{
+    const char *c;
+
+    for (c = text; *c; c++) {
+        if (!apr_isdigit(*c)) {
+            return -1;
+        }
+    }
+    if (!*text || c - text > 18) {   /* fits an apr_int64_t */
+        return -1;
+    }
+    *cursor = apr_atoi64(text);
+    return 0;
+}

@@ -46,4 +46,8 @@ pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
 pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
                             const pchat_sql *where);
 
+/* A stream cursor (Last-Event-ID or since=): 0 and *cursor for up to 18
+ * decimal digits, -1 for anything else. */
+int pchat_cursor_parse(const char *text, apr_int64_t *cursor);
+
 #endif

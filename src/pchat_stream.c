@@ -616,7 +616,6 @@ static pchat_error *read_cursor(pchat_req *q, apr_int64_t *cursor, int *has)
 {
     const char *text = apr_table_get(q->r->headers_in, "Last-Event-ID");
     json_t *since = json_object_get(q->qs, "since");
-    const char *c;
 
     if (!text && since) {
         text = json_string_value(since);
@@ -625,20 +624,11 @@ static pchat_error *read_cursor(pchat_req *q, apr_int64_t *cursor, int *has)
         }
     }
     *has = text != NULL;
-    if (!text) {
-        return NULL;
-    }
-    for (c = text; *c; c++) {
-        if (!apr_isdigit(*c)) {
-            break;
-        }
-    }
-    if (!*text || *c || strlen(text) > 18) {
+    if (text && pchat_cursor_parse(text, cursor)) {
         return pchat_error_make(q->r->pool, HTTP_BAD_REQUEST, NULL, NULL,
                                 "Last-Event-ID / since must be an event id "
                                 "from this stream.");
     }
-    *cursor = apr_atoi64(text);
     return NULL;
 }
 
