@@ -93,7 +93,7 @@ function showAuth(message = '') {
 async function fillPickList() {
   const list = $('pick-list');
   list.replaceChildren();
-  const { docs } = await api('GET', '/users?limit=100&sort=email&depth=0');
+  const { docs } = await api('GET', '/users?limit=1000&sort=email&depth=0');
   for (const u of docs) {
     const li = document.createElement('li');
     const b = document.createElement('button');
@@ -167,7 +167,7 @@ function saveUnread() {
 }
 
 async function loadPeople() {
-  const { docs } = await api('GET', '/users?limit=200&sort=email&depth=0');
+  const { docs } = await api('GET', '/users?limit=1000&sort=email&depth=0');
   docs.forEach(remember);
   renderPeople();
 }

@@ -3,6 +3,7 @@
 //   BASE_URL     the page (e.g. http://127.0.0.1:8530/chat/), API at /api
 //   RESTART_CMD  a shell command that gracefully restarts that Apache
 //   SHOT_DIR     where to save screenshots
+//   OPEN_URL     the page on an open-mode server
 import { chromium } from 'playwright-core';
 import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -64,7 +65,7 @@ const unreadOf = (page, email) => page.$eval(
   (e) => (e.hidden ? 0 : Number(e.textContent)));
 
 async function main() {
-  console.log('1..14');
+  console.log('1..15');
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
@@ -216,6 +217,20 @@ async function main() {
     await b.screenshot({ path: `${SHOT_DIR}/conversation-phone.png` });
     if (errors.length) console.log(`# page errors: ${errors.join(' | ')}`);
     return errors.length === 0;
+  });
+
+  await attempt('open mode: pick who you are from the user list', async () => {
+    const ctx = await browser.newContext();
+    const p = await ctx.newPage();
+    const email = `picked-${run}@example.com`;
+    await p.request.post(`${new URL(process.env.OPEN_URL).origin}/api/users`,
+      { data: { email, password: 'password123' } });
+    await p.goto(process.env.OPEN_URL);
+    await p.click(`[data-testid=pick-user]:text-is("${email}")`);
+    await p.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
+    const who = await p.getByTestId('whoami').textContent();
+    await ctx.close();
+    return who === email;
   });
 
   await browser.close();

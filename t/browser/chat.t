@@ -6,6 +6,9 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PChat::Test;
 
+on_server(undef);
+my ($open_port) = hostport() =~ /(\d+)$/;
+$ENV{OPEN_URL} = "http://127.0.0.1:$open_port/chat/";
 on_server('pchat_members');
 my $top = $ENV{PCHAT_TOP} // "$FindBin::Bin/../..";
 # the servers listen on 127.0.0.1 only (t/TEST): not on localhost's ::1
