@@ -4,7 +4,7 @@
 # (the blocking fallback); on PostgreSQL (a throwaway server started here)
 # every test under the event MPM with the module built with AddressSanitizer
 # and UBSan (PCHAT_SANITIZE=none: the plain build there too; =sqlite3: the
-# sanitizer pass on sqlite instead).  PCHAT_BACKENDS="sqlite3" limits it to
+# sanitizer pass on sqlite instead), then t/cluster/wakeup.t under prefork.  PCHAT_BACKENDS="sqlite3" limits it to
 # one backend, PCHAT_TESTS="t/cluster t/api/crud.t" to some tests (event
 # MPM only).
 # Exits non-zero on any failure, on a crash in the error log, and when no
@@ -147,8 +147,12 @@ for backend in ${PCHAT_BACKENDS:-sqlite3 pgsql}; do
     fi
     # shellcheck disable=SC2086
     run_suite event $files || failed="$failed $backend/event"
-    if [ "$backend" = sqlite3 ] && [ -z "${PCHAT_TESTS:-}" ]; then
-        run_suite prefork t/sse || failed="$failed $backend/prefork"
+    # prefork: the stream tests on sqlite; on PostgreSQL the listening
+    # connection, which prefork keeps per process rather than per hub thread
+    if [ -z "${PCHAT_TESTS:-}" ]; then
+        prefork_files=t/sse
+        [ "$backend" = sqlite3 ] || prefork_files=t/cluster/wakeup.t
+        run_suite prefork $prefork_files || failed="$failed $backend/prefork"
     fi
 done
 stop_postgres

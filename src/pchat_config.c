@@ -30,6 +30,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_subscribers = -1;
     conf->retry_ms = -1;
     conf->suspend = -1;
+    conf->listen = -1;
     conf->access = -1;
     conf->token_s = -1;
     conf->self_register = -1;
@@ -66,6 +67,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_subscribers, -1);
     MERGE(retry_ms, -1);
     MERGE(suspend, -1);
+    MERGE(listen, -1);
     MERGE(secret, NULL);
     MERGE(access, -1);
     MERGE(token_s, -1);
@@ -126,6 +128,7 @@ INT_GETTER(backlog, backlog, 20)
 INT_GETTER(max_subscribers, max_subscribers, 10000)
 INT_GETTER(retry_ms, retry_ms, 2000)
 INT_GETTER(stream_suspend, suspend, 1)
+INT_GETTER(stream_listen, listen, 1)
 INT_GETTER(access, access, PCHAT_ACCESS_OPEN)
 INT_GETTER(token_s, token_s, 7200)
 INT_GETTER(self_register, self_register, 1)
@@ -278,9 +281,12 @@ static const char *set_access(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_self_register(cmd_parms *cmd, void *dconf, int on)
+/* On/Off into the int field cmd->info's slot names. */
+static const char *set_flag(cmd_parms *cmd, void *dconf, int on)
 {
-    cmd_conf(cmd)->self_register = on;
+    const int_slot *slot = cmd->info;
+
+    *(int *)((char *)cmd_conf(cmd) + slot->offset) = on;
     return NULL;
 }
 
@@ -412,6 +418,9 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatStreamMode", set_stream_mode, NULL, RSRC_CONF,
                   "auto (suspend streams on the event MPM, no thread held) "
                   "or blocking (a thread per stream)"),
+    AP_INIT_FLAG("PayloadChatStreamListen", set_flag, SLOT(listen, 0, 1),
+                 RSRC_CONF, "Whether streams hear other nodes' writes at "
+                 "once through PostgreSQL's LISTEN/NOTIFY (default On)"),
     AP_INIT_TAKE1("PayloadChatSecret", set_secret, NULL, RSRC_CONF,
                   "Secret that signs login tokens (32+ characters; Payload's "
                   "PAYLOAD_SECRET to share tokens with a Payload app)"),
@@ -421,7 +430,8 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatTokenExpiration", set_int,
                   SLOT(token_s, 60, 31536000), RSRC_CONF,
                   "Seconds a login token is valid (default 7200)"),
-    AP_INIT_FLAG("PayloadChatSelfRegistration", set_self_register, NULL,
+    AP_INIT_FLAG("PayloadChatSelfRegistration", set_flag,
+                 SLOT(self_register, 0, 1),
                  RSRC_CONF, "Whether anyone may sign up with POST /users "
                  "(default On)"),
     AP_INIT_TAKE1("PayloadChatMaxLoginAttempts", set_int,

@@ -32,6 +32,7 @@ typedef struct {
     int max_subscribers;         /* stream: per Apache node */
     int retry_ms;                /* stream: the retry: hint */
     int suspend;                 /* stream: suspend on the event MPM */
+    int listen;                  /* stream: LISTEN for other nodes' commits */
     const char *secret;          /* auth: token signing secret */
     int access;                  /* auth: PCHAT_ACCESS_* */
     int token_s;                 /* auth: token lifetime */
@@ -66,6 +67,7 @@ int pchat_conf_backlog(const server_rec *s);
 int pchat_conf_max_subscribers(const server_rec *s);
 int pchat_conf_retry_ms(const server_rec *s);
 int pchat_conf_stream_suspend(const server_rec *s);
+int pchat_conf_stream_listen(const server_rec *s);
 const char *pchat_conf_secret(const server_rec *s);
 int pchat_conf_access(const server_rec *s);
 int pchat_conf_token_s(const server_rec *s);

@@ -31,6 +31,7 @@ typedef struct {
     const char *write_lock;       /* then taken in it, or NULL */
     const char *migration_lock;   /* serialises migrations, or NULL */
     int random_access;            /* select whole results at once */
+    const char *listen;           /* hears write_lock's commits, or NULL */
 } pchat_dialect;
 
 /* Write transactions run one at a time on either database: a writer's
@@ -39,14 +40,18 @@ typedef struct {
  * N can never later meet a smaller one.  sqlite's BEGIN IMMEDIATE takes
  * its write lock; on PostgreSQL a transaction-scoped advisory lock does
  * the same across every node sharing the database (it is released after
- * the commit is visible). */
+ * the commit is visible).  The same statement queues a notification that
+ * PostgreSQL delivers to listening hubs on every node when (and only if)
+ * the transaction commits: see pchat_listen.c. */
 static const pchat_dialect dialects[] = {
     {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE", NULL,
-     NULL, 0},
+     NULL, 0, NULL},
     /* pgsql's row-at-a-time mode waits 100 ms after an empty result */
     {"pgsql", "BIGSERIAL PRIMARY KEY", "BEGIN",
-     "SELECT pg_advisory_xact_lock(7243279)",
-     "SELECT pg_advisory_xact_lock(7243278)", 1},
+     "SELECT pg_advisory_xact_lock(7243279), pg_notify('"
+     PCHAT_NOTIFY_CHANNEL "', '')",
+     "SELECT pg_advisory_xact_lock(7243278)", 1,
+     "LISTEN " PCHAT_NOTIFY_CHANNEL},
 };
 
 struct pchat_db {
@@ -331,6 +336,27 @@ static const char *open_handle(apr_pool_t *p, pchat_db *db, apr_dbd_t **h)
                             db->dialect->driver, error ? error : "(no detail)");
     }
     return init_connection(p, db, *h);
+}
+
+int pchat_db_can_listen(const pchat_db *db)
+{
+    return db->dialect->listen != NULL;
+}
+
+const apr_dbd_driver_t *pchat_db_driver(const pchat_db *db)
+{
+    return db->driver;
+}
+
+const char *pchat_db_open_listening(pchat_db *db, apr_pool_t *p,
+                                    apr_dbd_t **h)
+{
+    const char *err = open_handle(p, db, h);
+
+    if (!err && (err = raw_query(p, db, *h, db->dialect->listen))) {
+        apr_dbd_close(db->driver, *h);
+    }
+    return err;
 }
 
 static apr_status_t conn_construct(void **resource, void *params,

@@ -75,4 +75,14 @@ int pchat_db_begin(pchat_conn *c);
 int pchat_db_commit(pchat_conn *c);
 void pchat_db_rollback(pchat_conn *c);
 
+/* Commits of write transactions on any node, heard without polling where
+ * the database can tell (PostgreSQL's LISTEN/NOTIFY; not sqlite). */
+#define PCHAT_NOTIFY_CHANNEL "payloadchat"
+int pchat_db_can_listen(const pchat_db *db);
+const apr_dbd_driver_t *pchat_db_driver(const pchat_db *db);
+/* Opens a connection outside the pool that listens on the channel; the
+ * caller closes it with apr_dbd_close.  Returns an error text. */
+const char *pchat_db_open_listening(pchat_db *db, apr_pool_t *p,
+                                    apr_dbd_t **h);
+
 #endif

@@ -32,6 +32,7 @@
 #include "pchat_query.h"
 #include "pchat_shm.h"
 #include "pchat_access.h"
+#include "pchat_listen.h"
 
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
@@ -40,6 +41,17 @@
 #define HUB_EXIT 2       /* the child exits now */
 #define FIRST_TICK_DELAY apr_time_from_msec(50)
 #define SLOW_READER_TIMEOUT apr_time_from_sec(5)
+
+/* The hub's clock: what it remembers between two of its ticks. */
+typedef struct hub_clock {
+    apr_pool_t *p;                /* cleared every tick */
+    apr_pool_t *listen_pool;
+    pchat_listener *listener;     /* hears other nodes' commits, or NULL */
+    apr_uint32_t seen;            /* shared change counter last seen */
+    apr_time_t poll;
+    apr_time_t next_probe;
+    apr_time_t next_gone_check;
+} hub_clock;
 
 typedef struct pchat_hub {
     server_rec *s;
@@ -57,6 +69,10 @@ typedef struct pchat_hub {
     apr_hash_t *cache;
     apr_int64_t cache_known;
     apr_thread_t *thread;
+    /* Without a hub thread (prefork), the waiting subscriber ticks this
+     * clock, kept for the process's life with its listening connection. */
+    hub_clock own_clock;
+    int own_clock_ready;
     struct pchat_hub *next;
 } pchat_hub;
 
@@ -192,14 +208,6 @@ static void schedule_due(pchat_hub *hub, apr_pool_t *p)
     }
 }
 
-/* The hub's clock: what it remembers between two of its ticks. */
-typedef struct {
-    apr_pool_t *p;
-    apr_uint32_t seen;            /* shared change counter last seen */
-    apr_time_t poll;
-    apr_time_t next_probe;
-    apr_time_t next_gone_check;
-} hub_clock;
 
 static void hub_clock_init(pchat_hub *hub, hub_clock *hc)
 {
@@ -209,6 +217,14 @@ static void hub_clock_init(pchat_hub *hub, hub_clock *hc)
     hc->poll = apr_time_from_msec(pchat_conf_poll_ms(hub->s));
     hc->next_probe = 0;
     hc->next_gone_check = 0;
+    apr_pool_create(&hc->listen_pool, NULL);
+    hc->listener = pchat_listener_make(hc->listen_pool, hub->s, hub->db);
+}
+
+static void hub_clock_done(hub_clock *hc)
+{
+    apr_pool_destroy(hc->listen_pool);
+    apr_pool_destroy(hc->p);
 }
 
 /* One tick: learn of new changes, notice a stopping MPM, hand due parked
@@ -217,8 +233,11 @@ static void hub_tick(pchat_hub *hub, hub_clock *hc)
 {
     apr_uint32_t changes = pchat_shm_changes();
     apr_time_t now = apr_time_now();
+    int heard = hub->subscribers > 0 && pchat_listener_heard(hc->listener,
+                                                             now);
 
-    if (hub->subscribers > 0 && (changes != hc->seen || now >= hc->next_probe)) {
+    if (hub->subscribers > 0
+        && (heard || changes != hc->seen || now >= hc->next_probe)) {
         hc->seen = changes;
         hc->next_probe = now + hc->poll;
         hub_probe(hub, hc->p);
@@ -250,7 +269,7 @@ static void *APR_THREAD_FUNC hub_main(apr_thread_t *thread, void *data)
         hub_tick(hub, &hc);
         apr_sleep(HUB_TICK);
     }
-    apr_pool_destroy(hc.p);
+    hub_clock_done(&hc);
     return NULL;
 }
 
@@ -265,6 +284,9 @@ static apr_status_t hub_stop(void *data)
     apr_thread_mutex_unlock(hub->mu);
     if (hub->thread) {
         apr_thread_join(&rv, hub->thread);
+    }
+    if (hub->own_clock_ready) {
+        hub_clock_done(&hub->own_clock);
     }
     return APR_SUCCESS;
 }
@@ -720,16 +742,17 @@ static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
     pchat_hub *hub = sub->hub;
 
     if (!hub->thread) {
-        hub_clock hc;
-        hub_clock_init(hub, &hc);
+        if (!hub->own_clock_ready) {
+            hub_clock_init(hub, &hub->own_clock);
+            hub->own_clock_ready = 1;
+        }
         while (hub->known_seq <= sub->checked && !hub->stopping
                && apr_time_now() < deadline) {
-            hub_tick(hub, &hc);
+            hub_tick(hub, &hub->own_clock);
             if (hub->known_seq <= sub->checked) {
                 apr_sleep(HUB_TICK);
             }
         }
-        apr_pool_destroy(hc.p);
         return;
     }
     apr_thread_mutex_lock(hub->mu);

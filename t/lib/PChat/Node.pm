@@ -92,12 +92,16 @@ sub log_tail {
     return join '', @lines[-(@lines < 20 ? @lines : 20) .. -1];
 }
 
+# Lines of the node's error log that match $re.
+sub log_lines {
+    my ($self, $re) = @_;
+    open my $fh, '<', "$self->{dir}/error_log" or return ();
+    return grep { /$re/ } <$fh>;
+}
+
 # Lines of the node's error log that tell of a crash or a memory error.
 sub crashes {
-    my ($self) = @_;
-    open my $fh, '<', "$self->{dir}/error_log" or return ();
-    return grep { /exit signal|Segmentation|AddressSanitizer|runtime error:/ }
-           <$fh>;
+    $_[0]->log_lines(qr/exit signal|Segmentation|AddressSanitizer|runtime error:/);
 }
 
 sub stop {
