@@ -22,7 +22,7 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 TEST_PKGS = postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
             $(if $(shell command -v node),,nodejs npm)
 
-.PHONY: all deps deps-test build build-asan run test fuzz install clean format
+.PHONY: all deps deps-test build build-asan run test fuzz valgrind install clean format
 
 all: build
 
@@ -60,6 +60,12 @@ test: deps-test build build-asan
 # The fuzz targets, each for SECONDS (default 60), one after the other.
 fuzz: deps-test
 	$(MAKE) -C fuzz run SECONDS=$(or $(SECONDS),60)
+
+# Apache with the module under valgrind memcheck, driven through every
+# kind of request; fails on a memory error or a definite leak of ours.
+valgrind: deps build
+	@sh scripts/deps.sh valgrind
+	@sh scripts/valgrind.sh
 
 install: deps build
 	$(APXS) -i -n payloadchat $(MODULE)

@@ -55,6 +55,23 @@ wrk_post() {
     rm -f "$OUT"/cluster-wrk-*.txt
 }
 
+# two_nodes LABEL EXTRA_CONFIG: both nodes on an emptied database (the
+# streams start at seq 0), subscribers and writers spread over both.
+two_nodes() {
+    sh "$TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT"
+    start_apache "$APORT" "$OUT/node-a" "$NODE
+$PG
+$2" >/dev/null
+    start_apache "$BPORT" "$OUT/node-b" "$NODE
+$PG
+$2" >/dev/null
+    seed_users "$APORT"
+    echo "$1 stream $(stream -P "$APORT" -Q "$BPORT")"
+    echo "$1 post $(wrk_post "$APORT" "$BPORT")"
+    stop_apache "$OUT/node-a"
+    stop_apache "$OUT/node-b"
+}
+
 stream() {
     "$OUT/sseload" -n "$N" -m 20 -d 100 -J 100 -j -s "/api/messages/sse?since=0" \
         -p /api/messages "$@"
@@ -73,25 +90,6 @@ $PG" >/dev/null
     echo "pgsql-1node stream $(stream -P "$APORT")"
     echo "pgsql-1node post $(wrk_post "$APORT")"
     stop_apache "$OUT/node-a"
-    # two nodes on an emptied database: the streams start at seq 0
-    sh "$TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT"
-    start_apache "$APORT" "$OUT/node-a" "$NODE
-$PG" >/dev/null
-    start_apache "$BPORT" "$OUT/node-b" "$NODE
-$PG" >/dev/null
-    seed_users "$APORT"
-    echo "pgsql-2nodes stream $(stream -P "$APORT" -Q "$BPORT")"
-    echo "pgsql-2nodes post $(wrk_post "$APORT" "$BPORT")"
-    stop_apache "$OUT/node-a"
-    stop_apache "$OUT/node-b"
-    # the same with each process probing the database every 100 ms
-    sh "$TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT"
-    for n in "$APORT node-a" "$BPORT node-b"; do
-        set -- $n
-        start_apache "$1" "$OUT/$2" "$NODE
-$PG
-PayloadChatStreamPollInterval 100" >/dev/null
-    done
-    seed_users "$APORT"
-    echo "pgsql-2nodes-poll100ms stream $(stream -P "$APORT" -Q "$BPORT")"
+    two_nodes pgsql-2nodes ""
+    two_nodes pgsql-2nodes-nolisten "PayloadChatStreamListen Off"
 } | tee "$OUT/cluster.txt"

@@ -3,7 +3,7 @@
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 
-# start_apache PORT RUNDIR EXTRA_CONFIG_LINES
+# start_apache PORT RUNDIR EXTRA_CONFIG_LINES (waits START_TRIES x 0.1 s)
 start_apache() {
     port=$1 rundir=$2 extra=$3
     rm -rf "$rundir"
@@ -19,7 +19,7 @@ Group www-data"
         '{ if ($0 == "@USERGROUP@") print ug; else print }' > "$rundir/httpd.conf"
     printf '%s\n' "$extra" >> "$rundir/httpd.conf"
     "$HTTPD" -f "$rundir/httpd.conf" -k start
-    for _ in $(seq 1 50); do
+    for _ in $(seq 1 "${START_TRIES:-50}"); do
         curl -s -o /dev/null "http://127.0.0.1:$port/" && return 0
         sleep 0.1
     done

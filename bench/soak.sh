@@ -2,8 +2,8 @@
 # Soak: SOAK_S seconds (default 600) of mixed traffic on one node —
 # 200 subscribers streaming, ~10 POSTs a second, a wrk loop of finds — and
 # the children's RSS sampled every 30 s.  Prints RSS at start and end,
-# request counts, non-2xx answers, lost stream messages and error-log
-# lines.  Bounded: every load stops by itself.
+# request counts, non-2xx answers, how many messages each subscriber got
+# (each should get every stored one) and error-log lines.  Bounded: every load stops by itself.
 set -eu
 . "$(dirname "$0")/common.sh"
 SOAK_S=${SOAK_S:-600}
@@ -28,8 +28,9 @@ for u in a b; do
         -d "{\"email\":\"$u@soak.io\",\"password\":\"benchpass1\"}"
 done
 
-# subscribers: connected for the whole run, reading everything
-"$OUT/sseload" -n 200 -P "$PORT" -s /api/messages/sse -i "$SOAK_S" \
+# subscribers: connected for the whole run and 5 s more, reading and
+# counting every message document
+"$OUT/sseload" -n 200 -P "$PORT" -s /api/messages/sse -i "$((SOAK_S + 5))" \
     > "$OUT/soak-subs.txt" &
 subs=$!
 # finds as fast as two connections go

@@ -39,6 +39,7 @@ typedef struct {
     int status;
     uint64_t seen;        /* bit i: message i received */
     int dups;
+    long docs;            /* message documents received (-i) */
     char carry[CARRY];    /* tail of the last read: markers may straddle */
     int ncarry;
 } sub_t;
@@ -151,6 +152,21 @@ static const char *scan(sub_t *s, const char *buf, size_t len, double t)
     return NULL;
 }
 
+/* Message documents whose "content" key ends past the carried bytes (so a
+ * key carried over from the last read is not counted twice). */
+static long count_docs(const char *buf, size_t len, size_t carried)
+{
+    static const char key[] = "\"content\":";
+    const char *p = buf, *end = buf + len;
+    long n = 0;
+
+    while ((p = memmem(p, end - p, key, sizeof(key) - 1))) {
+        p += sizeof(key) - 1;
+        n += (size_t)(p - buf) > carried;
+    }
+    return n;
+}
+
 static void on_data(sub_t *s, char *data, size_t len, double t)
 {
     static char buf[65536 + CARRY];
@@ -172,6 +188,7 @@ static void on_data(sub_t *s, char *data, size_t len, double t)
     memcpy(buf, s->carry, s->ncarry);
     memcpy(buf + s->ncarry, data, len);
     total = s->ncarry + len;
+    s->docs += count_docs(buf, total, (size_t)s->ncarry);
     partial = scan(s, buf, total, t);
     /* carry an incomplete marker, or else a tail that may begin one */
     keep = partial ? (size_t)(buf + total - partial) : 16;
@@ -286,8 +303,16 @@ int main(int argc, char **argv)
         pump(ep, subs, 50);
     }
     if (idle_s) {
-        printf("subscribers %d connected %d idle_s %d\n", n_subs, connected,
-               idle_s);
+        long lo = -1, hi = 0;
+        int open = 0;
+        for (i = 0; i < n_subs; i++) {
+            open += subs[i].fd >= 0;
+            lo = lo < 0 || subs[i].docs < lo ? subs[i].docs : lo;
+            hi = subs[i].docs > hi ? subs[i].docs : hi;
+        }
+        printf("subscribers %d connected %d idle_s %d still_open %d "
+               "docs_min %ld docs_max %ld\n", n_subs, connected, idle_s, open,
+               lo, hi);
         return 0;
     }
     for (i = 0; i < n_msgs; i++) {

@@ -27,11 +27,11 @@
 typedef struct {
     const char *driver;
     const char *pk;               /* auto-increment integer primary key */
-    const char *begin_write;      /* a transaction that will write */
-    const char *write_lock;       /* then taken in it, or NULL */
+    const char *begin_write;      /* a transaction that will write, with
+                                   * the write lock: one round trip */
     const char *migration_lock;   /* serialises migrations, or NULL */
     int random_access;            /* select whole results at once */
-    const char *listen;           /* hears write_lock's commits, or NULL */
+    const char *listen;           /* hears begin_write's commits, or NULL */
 } pchat_dialect;
 
 /* Write transactions run one at a time on either database: a writer's
@@ -44,11 +44,13 @@ typedef struct {
  * PostgreSQL delivers to listening hubs on every node when (and only if)
  * the transaction commits: see pchat_listen.c. */
 static const pchat_dialect dialects[] = {
-    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE", NULL,
+    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE",
      NULL, 0, NULL},
-    /* pgsql's row-at-a-time mode waits 100 ms after an empty result */
-    {"pgsql", "BIGSERIAL PRIMARY KEY", "BEGIN",
-     "SELECT pg_advisory_xact_lock(7243279), pg_notify('"
+    /* pgsql's query call runs several statements (PQexec) and accepts one
+     * that returns rows; its row-at-a-time mode waits 100 ms after an
+     * empty result, hence random access */
+    {"pgsql", "BIGSERIAL PRIMARY KEY",
+     "BEGIN; SELECT pg_advisory_xact_lock(7243279), pg_notify('"
      PCHAT_NOTIFY_CHANNEL "', '')",
      "SELECT pg_advisory_xact_lock(7243278)", 1,
      "LISTEN " PCHAT_NOTIFY_CHANNEL},
@@ -567,16 +569,14 @@ static int txn_query(pchat_conn *c, const char *sql)
 
 int pchat_db_begin(pchat_conn *c)
 {
-    const char *lock = c->db->dialect->write_lock;
-    int rv;
+    int rv, nrows;
 
     lock_writes(c->db);
     rv = txn_query(c, c->db->dialect->begin_write);
-    /* pgsql's query call accepts a statement that returns rows */
-    if (!rv && lock && (rv = txn_query(c, lock))) {
-        txn_query(c, "ROLLBACK");
-    }
     if (rv) {
+        /* a lock that failed after BEGIN leaves a transaction open; where
+         * none is, the error of this ROLLBACK says nothing new */
+        apr_dbd_query(c->db->driver, c->handle, &nrows, "ROLLBACK");
         unlock_writes(c->db);
     }
     c->in_txn = !rv;
