@@ -21,6 +21,7 @@
  * idle server by itself.  Everywhere else (prefork, worker, HTTP/2) a
  * blocking loop holds the worker thread for the life of the stream. */
 #include <poll.h>
+#include <stdarg.h>
 #include "apr_thread_proc.h"
 #include "apr_thread_cond.h"
 #include "apr_lib.h"
@@ -90,7 +91,6 @@ typedef struct pchat_sub {
     pchat_hub *hub;
     pchat_sql *filter;          /* the subscriber's where, as in find */
     const char *filter_key;     /* its text and values */
-    apr_pool_t *tick;           /* per-delivery work, cleared each time */
     apr_bucket_brigade *bb;
     apr_int64_t cursor;         /* seq of the last change delivered */
     apr_int64_t checked;        /* hub->known_seq at the last full read */
@@ -349,14 +349,68 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ---- frames ---------------------------------------------------------- */
 
+/* Scratch memory for one delivery, cleared when it ends: one pool per
+ * delivering thread (a worker, or a blocking stream's own thread) rather
+ * than one per subscriber, which would keep 8 KiB more for every parked
+ * stream.  Worker threads live as long as their process, as do these. */
+static apr_pool_t *tick_pool(void)
+{
+    static _Thread_local apr_pool_t *scratch;
+
+    if (!scratch) {
+        apr_pool_create(&scratch, NULL);
+        apr_pool_tag(scratch, "pchat_tick");
+    }
+    return scratch;
+}
+
+
+/* Frames go out in malloc'd heap buckets, or immortal ones for constant
+ * text, not through apr_brigade_write: its 8000-byte buffers come from the
+ * connection's own allocator and stay on that allocator's free list after
+ * the send, 8 KiB more for every parked stream.  Freed malloc memory is
+ * shared by all connections. */
+static void put_copy(pchat_sub *sub, const char *data, apr_size_t len)
+{
+    char *copy = malloc(len ? len : 1);
+
+    if (copy) {
+        memcpy(copy, data, len);
+        APR_BRIGADE_INSERT_TAIL(sub->bb, apr_bucket_heap_create(
+            copy, len, free, sub->bb->bucket_alloc));
+    }
+}
+
+static void put_const(pchat_sub *sub, const char *text)
+{
+    APR_BRIGADE_INSERT_TAIL(sub->bb, apr_bucket_immortal_create(
+        text, strlen(text), sub->bb->bucket_alloc));
+}
+
+/* For short frame lines only: id, event and retry fields. */
+static void put_printf(pchat_sub *sub, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void put_printf(pchat_sub *sub, const char *fmt, ...)
+{
+    char line[128];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (n > 0) {
+        put_copy(sub, line, n < (int)sizeof(line) ? (apr_size_t)n
+                                                   : sizeof(line) - 1);
+    }
+}
 
 static void frame(pchat_sub *sub, const char *event, apr_int64_t id,
                   json_t *data)
 {
-    apr_brigade_printf(sub->bb, NULL, NULL, "id: %" APR_INT64_T_FMT
-                       "\nevent: %s\ndata: ", id, event);
+    put_printf(sub, "id: %" APR_INT64_T_FMT "\nevent: %s\ndata: ", id, event);
     pchat_json_to_brigade(data, sub->bb);
-    apr_brigade_puts(sub->bb, NULL, NULL, "\n\n");
+    put_const(sub, "\n\n");
 }
 
 /* Sends what is in the brigade now; false when the client is gone. */
@@ -408,7 +462,7 @@ static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
         return 0;
     }
     if (deleted) {
-        json_t *ids = pchat_json_own(sub->tick, json_array());
+        json_t *ids = pchat_json_own(tick_pool(), json_array());
         json_array_foreach(docs, i, doc) {
             json_array_append_new(ids, json_pack("{s:O}", "id",
                                                  json_object_get(doc, "id")));
@@ -416,7 +470,7 @@ static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
         frame(sub, "delete", last_seq, ids);
         return 0;
     }
-    if (pchat_docs_populate(c, sub->tick, &pchat_messages, docs, 1)) {
+    if (pchat_docs_populate(c, tick_pool(), &pchat_messages, docs, 1)) {
         return -1;
     }
     reduce_users(docs);
@@ -428,7 +482,7 @@ static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
  * seq order.  Returns the number of rows, or -1 on a database error. */
 static int deliver_batch(pchat_sub *sub, pchat_conn *c)
 {
-    apr_pool_t *p = sub->tick;
+    apr_pool_t *p = tick_pool();
     int ncols = pchat_docs_ncolumns(&pchat_messages), n = 0, run_deleted = -1;
     pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(
         p, "SELECT ", pchat_docs_columns(p, &pchat_messages),
@@ -498,7 +552,7 @@ static int copy_cached(pchat_sub *sub, const char *key, apr_int64_t known)
         e = apr_hash_get(hub->cache, key, APR_HASH_KEY_STRING);
     }
     if (e) {
-        apr_brigade_write(sub->bb, NULL, NULL, e->frames, e->len);
+        put_copy(sub, e->frames, e->len);
         sub->cursor = e->cursor;
     }
     apr_thread_mutex_unlock(hub->mu);
@@ -546,7 +600,7 @@ static int read_changes(pchat_sub *sub, const char *key, apr_int64_t known)
             store_cached(sub, key, known);
         }
         first = 0;
-        apr_pool_clear(sub->tick);
+        apr_pool_clear(tick_pool());
         if (n > 0 && !flush(sub)) {
             n = -1;
         }
@@ -567,18 +621,18 @@ static int deliver(pchat_sub *sub)
     if (known <= sub->checked) {
         return 0;
     }
-    key = apr_psprintf(sub->tick, "%" APR_INT64_T_FMT "|%s", sub->cursor,
+    key = apr_psprintf(tick_pool(), "%" APR_INT64_T_FMT "|%s", sub->cursor,
                        sub->filter_key);
     if (!copy_cached(sub, key, known)) {
         apr_thread_mutex_lock(hub->read_mu);
         rv = copy_cached(sub, key, known) ? 0 : read_changes(sub, key, known);
         apr_thread_mutex_unlock(hub->read_mu);
         if (rv) {
-            apr_pool_clear(sub->tick);
+            apr_pool_clear(tick_pool());
             return rv < 0 ? -1 : 0;
         }
     }
-    apr_pool_clear(sub->tick);
+    apr_pool_clear(tick_pool());
     if (!APR_BRIGADE_EMPTY(sub->bb) && !flush(sub)) {
         return -1;
     }
@@ -590,7 +644,7 @@ static int deliver(pchat_sub *sub)
  * the cursor then stands at the newest change. */
 static int replay_backlog(pchat_sub *sub, int backlog)
 {
-    apr_pool_t *p = sub->tick;
+    apr_pool_t *p = tick_pool();
     pchat_conn *c = pchat_conn_acquire(sub->r);
     pchat_sql *sql;
     json_t *docs, *page;
@@ -622,8 +676,7 @@ static int replay_backlog(pchat_sub *sub, int backlog)
     pchat_conn_release(c);
     if (!rv) {
         if (!n) {   /* an event with only an id moves the client's cursor */
-            apr_brigade_printf(sub->bb, NULL, NULL,
-                               "id: %" APR_INT64_T_FMT "\n\n", snapshot);
+            put_printf(sub, "id: %" APR_INT64_T_FMT "\n\n", snapshot);
         }
         sub->cursor = snapshot;
     }
@@ -774,8 +827,7 @@ static int serve_once(pchat_sub *sub)
         return -1;
     }
     if (apr_time_now() >= sub->next_ping) {
-        apr_brigade_puts(sub->bb, NULL, NULL,
-                         "event: ping\ndata: keep-alive\n\n");
+        put_const(sub, "event: ping\ndata: keep-alive\n\n");
         if (!flush(sub)) {
             return -1;
         }
@@ -950,16 +1002,14 @@ int pchat_stream_handler(pchat_req *q)
         return pchat_send_error(r, err);
     }
     sub->filter_key = pchat_sql_key(r->pool, sub->filter);
-    apr_pool_create(&sub->tick, r->pool);
-    apr_pool_tag(sub->tick, "pchat_tick");
     sub->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     sub->batch = pchat_conf_batch(r->server);
     sub->keepalive = apr_time_from_sec(pchat_conf_keepalive_s(r->server));
     sub->next_ping = apr_time_now() + sub->keepalive;
     sub->checked = -1;
     set_stream_headers(r);
-    apr_brigade_printf(sub->bb, NULL, NULL, ": payloadchat stream\nretry: "
-                       "%d\n\n", pchat_conf_retry_ms(r->server));
+    put_printf(sub, ": payloadchat stream\nretry: %d\n\n",
+               pchat_conf_retry_ms(r->server));
     if (!resume && replay_backlog(sub, pchat_conf_backlog(r->server)) < 0) {
         return OK;
     }
