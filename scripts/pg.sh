@@ -5,6 +5,7 @@
 # the postgres user (the server refuses to run as root).
 #   pg.sh start DIR PORT   initdb if needed, start, create the database
 #   pg.sh reset DIR PORT   drop and create the database (nobody connected)
+#   pg.sh restart DIR      stop (fast: clients are cut off) and start again
 #   pg.sh stop DIR         fast shutdown
 #   pg.sh params DIR PORT  the APR DBD (libpq) connection string
 #   pg.sh psql DIR PORT    psql on the database (extra args follow)
@@ -35,6 +36,10 @@ start)
         -o "-p $port -k $dir -c listen_addresses=127.0.0.1 \
             -c max_connections=300" start >/dev/null
     sh "$0" reset "$dir" "$port"
+    ;;
+restart)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        -m fast restart >/dev/null
     ;;
 reset)
     PGOPTIONS="-c client_min_messages=warning" as_owner "$bin/psql" \

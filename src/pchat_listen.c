@@ -15,7 +15,9 @@
 #include <poll.h>
 #include "pchat_listen.h"
 
-#define RETRY_AFTER apr_time_from_sec(1)
+/* Reconnects back off from 1 s to 30 s while the database stays away. */
+#define RETRY_FIRST apr_time_from_sec(1)
+#define RETRY_MAX apr_time_from_sec(30)
 
 typedef struct {
     int (*socket_fd)(const void *conn);       /* PQsocket */
@@ -33,6 +35,7 @@ struct pchat_listener {
     void *pg;                   /* its PGconn */
     int fd;
     apr_time_t retry_at;        /* no reconnect before this */
+    apr_time_t backoff;         /* then wait this long after a failure */
     libpq_calls pq;
 };
 
@@ -71,6 +74,7 @@ pchat_listener *pchat_listener_make(apr_pool_t *p, server_rec *s,
     l->db = db;
     l->pool = p;
     l->fd = -1;
+    l->backoff = RETRY_FIRST;
     if (!find_libpq(&l->pq)) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCHAT_LOGNO(00701)
                      "libpq's notification calls not found (%s): other "
@@ -106,7 +110,8 @@ static int listener_open(pchat_listener *l)
     err = pchat_db_open_listening(l->db, l->conn_pool, &l->handle);
     if (err) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, l->s, PCHAT_LOGNO(00702)
-                     "stream listener: %s; retrying", err);
+                     "stream listener: %s; retrying in %" APR_TIME_T_FMT " s",
+                     err, apr_time_sec(l->backoff));
         apr_pool_destroy(l->conn_pool);
         l->conn_pool = NULL;
         return 0;
@@ -138,8 +143,14 @@ int pchat_listener_heard(pchat_listener *l, apr_time_t now)
         if (now < l->retry_at) {
             return 0;
         }
-        l->retry_at = now + RETRY_AFTER;
-        return listener_open(l);
+        if (!listener_open(l)) {
+            l->retry_at = now + l->backoff;
+            l->backoff = l->backoff * 2 > RETRY_MAX ? RETRY_MAX
+                                                     : l->backoff * 2;
+            return 0;
+        }
+        l->backoff = RETRY_FIRST;
+        return 1;
     }
     if (!readable(l->fd)) {
         return 0;

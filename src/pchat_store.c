@@ -11,6 +11,7 @@
 #include "unixd.h"
 #include "util_mutex.h"
 #include "pchat_store.h"
+#include "apr_atomic.h"
 
 /* The Mutex directive's name for the lock that serialises this node's
  * writes. */
@@ -65,6 +66,7 @@ struct pchat_db {
     int max;
     apr_reslist_t *conns;   /* per child process */
     apr_global_mutex_t *write_mutex;   /* one writer per node at a time */
+    apr_uint32_t generation;   /* grows when a broken connection is found */
 };
 
 struct pchat_conn {
@@ -75,6 +77,8 @@ struct pchat_conn {
     apr_hash_t *stmts;       /* SQL text -> apr_dbd_prepared_t */
     unsigned nstmts;
     int in_txn;              /* holds the node's write lock */
+    int failed;              /* a statement failed since the acquire */
+    apr_uint32_t generation; /* db->generation when last known alive */
 };
 
 /* ---- SQL builder --------------------------------------------------------- */
@@ -383,6 +387,7 @@ static apr_status_t conn_construct(void **resource, void *params,
     }
     apr_pool_create(&c->stmt_pool, cp);
     c->stmts = apr_hash_make(c->stmt_pool);
+    c->generation = apr_atomic_read32(&db->generation);
     *resource = c;
     return APR_SUCCESS;
 }
@@ -403,6 +408,42 @@ pchat_db *pchat_store_db(const server_rec *s)
     return pchat_conf(s)->db;
 }
 
+/* Whether the database still answers on this connection: a statement
+ * that returns no row, fine on both dialects, one round trip. */
+static int conn_alive(pchat_conn *c)
+{
+    int nrows;
+
+    return apr_dbd_query(c->db->driver, c->handle, &nrows,
+                         "SELECT 1 WHERE 1 = 0") == 0;
+}
+
+/* A database restart breaks every pooled connection at once, and a broken
+ * one is only found by using it.  The request that finds one fails; then
+ * the store's generation grows, and every other pooled connection is
+ * checked once before its next use, so later requests get live ones. */
+static apr_status_t acquire_alive(pchat_db *db, void **resource)
+{
+    apr_status_t rv;
+    int tries;
+
+    for (tries = 0; tries <= db->max; tries++) {
+        apr_uint32_t now = apr_atomic_read32(&db->generation);
+        pchat_conn *c;
+
+        if ((rv = apr_reslist_acquire(db->conns, resource)) != APR_SUCCESS) {
+            return rv;
+        }
+        c = *resource;
+        if (c->generation == now || conn_alive(c)) {
+            c->generation = now;
+            return APR_SUCCESS;
+        }
+        apr_reslist_invalidate(db->conns, c);
+    }
+    return APR_EGENERAL;
+}
+
 pchat_conn *pchat_conn_acquire_server(server_rec *s)
 {
     pchat_db *db = pchat_conf(s)->db;
@@ -414,7 +455,7 @@ pchat_conn *pchat_conn_acquire_server(server_rec *s)
                      "no database configured for this server");
         return NULL;
     }
-    rv = apr_reslist_acquire(db->conns, &resource);
+    rv = acquire_alive(db, &resource);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s, PCHAT_LOGNO(00204)
                      "no database connection available");
@@ -430,9 +471,21 @@ pchat_conn *pchat_conn_acquire(request_rec *r)
 
 void pchat_conn_release(pchat_conn *c)
 {
-    if (c) {
-        apr_reslist_release(c->db->conns, c);
+    if (!c) {
+        return;
     }
+    if (c->failed) {
+        c->failed = 0;
+        if (!conn_alive(c)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, c->db->s,
+                         PCHAT_LOGNO(00208) "a database connection broke; "
+                         "checking the others before their next use");
+            apr_atomic_inc32(&c->db->generation);
+            apr_reslist_invalidate(c->db->conns, c);
+            return;
+        }
+    }
+    apr_reslist_release(c->db->conns, c);
 }
 
 /* ---- statements --------------------------------------------------------- */
@@ -440,6 +493,7 @@ void pchat_conn_release(pchat_conn *c)
 static int log_db_error(pchat_conn *c, int rv, const char *what,
                         const char *sql)
 {
+    c->failed = 1;
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, c->db->s, PCHAT_LOGNO(00205)
                  "%s failed (%d: %s): %s", what, rv,
                  apr_dbd_error(c->db->driver, c->handle, rv), sql);
