@@ -7,24 +7,14 @@
  * streams of every other node within a hub tick instead of a poll interval.
  * The poll stays as the backstop: a notification only says "look now".
  *
- * apr_dbd has no call for notifications, so we reach libpq through the
- * driver's native handle.  libpq is already in the process (the pgsql
- * driver links it); we look its functions up there rather than link the
- * module against it, so a sqlite-only site needs no libpq at all. */
-#include <dlfcn.h>
-#include <poll.h>
+ * apr_dbd has no call for notifications: we reach libpq through the
+ * driver's native handle (pchat_libpq.c). */
+#include "pchat_libpq.h"
 #include "pchat_listen.h"
 
 /* Reconnects back off from 1 s to 30 s while the database stays away. */
 #define RETRY_FIRST apr_time_from_sec(1)
 #define RETRY_MAX apr_time_from_sec(30)
-
-typedef struct {
-    int (*socket_fd)(const void *conn);       /* PQsocket */
-    int (*consume)(void *conn);               /* PQconsumeInput */
-    void *(*notifies)(void *conn);            /* PQnotifies */
-    void (*freemem)(void *ptr);               /* PQfreemem */
-} libpq_calls;
 
 struct pchat_listener {
     server_rec *s;
@@ -36,35 +26,14 @@ struct pchat_listener {
     int fd;
     apr_time_t retry_at;        /* no reconnect before this */
     apr_time_t backoff;         /* then wait this long after a failure */
-    libpq_calls pq;
+    pchat_libpq pq;
 };
-
-/* Casting dlsym's object pointer to a function pointer through memcpy keeps
- * strict ISO C quiet; POSIX guarantees the two have one representation. */
-static int lookup(void *lib, const char *name, void *fn_slot)
-{
-    void *sym = dlsym(lib, name);
-
-    if (sym) {
-        memcpy(fn_slot, &sym, sizeof(sym));
-    }
-    return sym != NULL;
-}
-
-static int find_libpq(libpq_calls *pq)
-{
-    void *lib = dlopen("libpq.so.5", RTLD_NOW | RTLD_NOLOAD);
-
-    return lib && lookup(lib, "PQsocket", &pq->socket_fd)
-        && lookup(lib, "PQconsumeInput", &pq->consume)
-        && lookup(lib, "PQnotifies", &pq->notifies)
-        && lookup(lib, "PQfreemem", &pq->freemem);
-}
 
 pchat_listener *pchat_listener_make(apr_pool_t *p, server_rec *s,
                                     pchat_db *db)
 {
     pchat_listener *l;
+    const char *missing;
 
     if (!db || !pchat_db_can_listen(db) || !pchat_conf_stream_listen(s)) {
         return NULL;
@@ -75,10 +44,10 @@ pchat_listener *pchat_listener_make(apr_pool_t *p, server_rec *s,
     l->pool = p;
     l->fd = -1;
     l->backoff = RETRY_FIRST;
-    if (!find_libpq(&l->pq)) {
+    if ((missing = pchat_libpq_find(&l->pq))) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PCHAT_LOGNO(00701)
                      "libpq's notification calls not found (%s): other "
-                     "nodes' messages arrive with each poll only", dlerror());
+                     "nodes' messages arrive with each poll only", missing);
         return NULL;
     }
     return l;
@@ -123,14 +92,6 @@ static int listener_open(pchat_listener *l)
     return 1;
 }
 
-/* Whether the socket has bytes (or an end of file) to read now. */
-static int readable(int fd)
-{
-    struct pollfd pfd = {.fd = fd, .events = POLLIN};
-
-    return poll(&pfd, 1, 0) > 0;
-}
-
 int pchat_listener_heard(pchat_listener *l, apr_time_t now)
 {
     void *n;
@@ -152,7 +113,7 @@ int pchat_listener_heard(pchat_listener *l, apr_time_t now)
         l->backoff = RETRY_FIRST;
         return 1;
     }
-    if (!readable(l->fd)) {
+    if (!pchat_fd_readable(l->fd)) {
         return 0;
     }
     if (!l->pq.consume(l->pg)) {

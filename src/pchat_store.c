@@ -10,8 +10,9 @@
 #include "apr_file_io.h"
 #include "unixd.h"
 #include "util_mutex.h"
-#include "pchat_store.h"
 #include "apr_atomic.h"
+#include "pchat_libpq.h"
+#include "pchat_store.h"
 
 /* The Mutex directive's name for the lock that serialises this node's
  * writes. */
@@ -78,6 +79,7 @@ struct pchat_conn {
     unsigned nstmts;
     int in_txn;              /* holds the node's write lock */
     int failed;              /* a statement failed since the acquire */
+    int fd;                  /* PostgreSQL's socket, or -1 */
     apr_uint32_t generation; /* db->generation when last known alive */
 };
 
@@ -365,6 +367,17 @@ const char *pchat_db_open_listening(pchat_db *db, apr_pool_t *p,
     return err;
 }
 
+/* The socket of a PostgreSQL connection, where libpq can be reached. */
+static int server_socket(pchat_db *db, apr_dbd_t *handle)
+{
+    pchat_libpq pq;
+
+    if (strcmp(db->dialect->driver, "pgsql") != 0 || pchat_libpq_find(&pq)) {
+        return -1;
+    }
+    return pq.socket_fd(apr_dbd_native_handle(db->driver, handle));
+}
+
 static apr_status_t conn_construct(void **resource, void *params,
                                    apr_pool_t *pool)
 {
@@ -388,6 +401,7 @@ static apr_status_t conn_construct(void **resource, void *params,
     apr_pool_create(&c->stmt_pool, cp);
     c->stmts = apr_hash_make(c->stmt_pool);
     c->generation = apr_atomic_read32(&db->generation);
+    c->fd = server_socket(db, c->handle);
     *resource = c;
     return APR_SUCCESS;
 }
@@ -418,10 +432,13 @@ static int conn_alive(pchat_conn *c)
                          "SELECT 1 WHERE 1 = 0") == 0;
 }
 
-/* A database restart breaks every pooled connection at once, and a broken
- * one is only found by using it.  The request that finds one fails; then
+/* A database restart breaks every pooled connection at once.  An idle
+ * PostgreSQL connection has nothing to read unless its server said goodbye
+ * (a shutdown's FATAL message, or the end of file of a crash), so one
+ * poll() finds those before a request uses them.  What it cannot see (a
+ * server gone without a word) the request that meets it finds: it fails,
  * the store's generation grows, and every other pooled connection is
- * checked once before its next use, so later requests get live ones. */
+ * checked once before its next use. */
 static apr_status_t acquire_alive(pchat_db *db, void **resource)
 {
     apr_status_t rv;
@@ -435,7 +452,9 @@ static apr_status_t acquire_alive(pchat_db *db, void **resource)
             return rv;
         }
         c = *resource;
-        if (c->generation == now || conn_alive(c)) {
+        if ((c->generation == now
+             && (c->fd < 0 || !pchat_fd_readable(c->fd)))
+            || conn_alive(c)) {
             c->generation = now;
             return APR_SUCCESS;
         }

@@ -42,6 +42,9 @@
 #define HUB_EXIT 2       /* the child exits now */
 #define FIRST_TICK_DELAY apr_time_from_msec(50)
 #define SLOW_READER_TIMEOUT apr_time_from_sec(5)
+/* A subscriber that found no database connection tries again after this
+ * (not at every hub tick while the database is away). */
+#define DB_RETRY apr_time_from_sec(1)
 
 /* The hub's clock: what it remembers between two of its ticks. */
 typedef struct hub_clock {
@@ -98,7 +101,7 @@ typedef struct pchat_sub {
     apr_time_t keepalive;
     int batch;
     sub_state state;            /* guarded by hub->mu */
-    apr_time_t not_before;      /* first callback no earlier than this */
+    apr_time_t not_before;      /* no callback (no try) before this */
     int gone;                   /* the client hung up */
     apr_os_sock_t fd;
     struct pchat_sub *prev, *next;
@@ -629,6 +632,7 @@ static int deliver(pchat_sub *sub)
         apr_thread_mutex_unlock(hub->read_mu);
         if (rv) {
             apr_pool_clear(tick_pool());
+            sub->not_before = apr_time_now() + DB_RETRY;
             return rv < 0 ? -1 : 0;
         }
     }
@@ -845,6 +849,9 @@ static void run_blocking(pchat_sub *sub)
         apr_time_t deadline = sub->next_ping < now + MAX_WAIT
                               ? sub->next_ping : now + MAX_WAIT;
 
+        if (sub->not_before > now) {
+            apr_sleep(sub->not_before - now);
+        }
         wait_for_change(sub, deadline);
         if (serve_once(sub) < 0) {
             break;
