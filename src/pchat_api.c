@@ -280,6 +280,36 @@ static int add_password(request_rec *r, const pchat_collection *coll,
     return 0;
 }
 
+/* " WHERE EXISTS (the related document) AND ...": an insert whose
+ * relations are missing inserts nothing, so checking them costs no round
+ * trip of its own under the write lock.  (Which one is missing is asked
+ * only then: see insert_doc.) */
+static void add_relations_exist(apr_pool_t *p, pchat_sql *sql,
+                                const pchat_values *v)
+{
+    const char *glue = " WHERE ";
+    int i;
+
+    for (i = 0; i < v->assigns->nelts; i++) {
+        const pchat_assign *a = &APR_ARRAY_IDX(v->assigns, i, pchat_assign);
+        const pchat_collection *to = a->field->relation_to;
+        pchat_sql *id_is;
+
+        if (a->field->type != PCHAT_FT_RELATION) {
+            continue;
+        }
+        id_is = pchat_sql_make(p, "id = ");
+        pchat_sql_int(id_is, a->i);
+        pchat_sql_add(sql, apr_pstrcat(p, glue, "EXISTS (SELECT 1 FROM ",
+                                       to->table, " WHERE ", NULL));
+        pchat_sql_cat(sql, pchat_where_live(p, to, id_is));
+        pchat_sql_add(sql, ")");
+        glue = " AND ";
+    }
+}
+
+/* "INSERT INTO t (a, ..., created_at, updated_at) SELECT ?, ..., ?, ?
+ * [WHERE the related documents exist] RETURNING id" */
 static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                              const pchat_values *v, apr_int64_t now)
 {
@@ -292,8 +322,8 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                            ->column);
         pchat_sql_add(sql, ", ");
     }
-    pchat_sql_add(sql, coll->live ? "seq, created_at, updated_at) VALUES ("
-                                  : "created_at, updated_at) VALUES (");
+    pchat_sql_add(sql, coll->live ? "seq, created_at, updated_at) SELECT "
+                                  : "created_at, updated_at) SELECT ");
     for (i = 0; i < v->assigns->nelts; i++) {
         bind_assign(sql, &APR_ARRAY_IDX(v->assigns, i, pchat_assign));
         pchat_sql_add(sql, ", ");
@@ -304,7 +334,8 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
     pchat_sql_int(sql, now);
     pchat_sql_add(sql, ", ");
     pchat_sql_int(sql, now);
-    pchat_sql_add(sql, ") RETURNING id");
+    add_relations_exist(p, sql, v);
+    pchat_sql_add(sql, " RETURNING id");
     return sql;
 }
 
@@ -495,11 +526,13 @@ static int insert_doc(pchat_write *w, apr_int64_t *id, pchat_error **err)
     json_t *ids;
     int rv;
 
-    *err = check_relations(w->c, w->q->r, w->q->coll, &w->v, &rv);
-    if (!*err && !rv) {
-        rv = write_returning_ids(w->c, w->q->r, w->q->coll,
-                                 insert_sql(w->q->r->pool, w->q->coll, &w->v,
-                                            pchat_now_ms()), &ids, err);
+    rv = write_returning_ids(w->c, w->q->r, w->q->coll,
+                             insert_sql(w->q->r->pool, w->q->coll, &w->v,
+                                        pchat_now_ms()), &ids, err);
+    if (!*err && !rv && !json_array_size(ids)) {
+        /* a related document is missing: say which */
+        *err = check_relations(w->c, w->q->r, w->q->coll, &w->v, &rv);
+        rv = rv ? rv : !*err;
     }
     if (!*err && !rv) {
         *id = json_integer_value(json_array_get(ids, 0));

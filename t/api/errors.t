@@ -71,6 +71,13 @@ is_deeply validation_paths($data), [qw(content sender timestamp)],
     {sender => $alice, receiver => 999999999, content => 'x'});
 error_is($res, $data, 400, 'nonexistent relation');
 is_deeply validation_paths($data), ['receiver'], 'on the receiver';
+my $gone_tag = uniq('gone');
+($res, $data) = post_json('/api/messages',
+    {sender => 999999998, receiver => 999999999, content => $gone_tag});
+error_is($res, $data, 400, 'two nonexistent relations');
+is_deeply validation_paths($data), [qw(receiver sender)], 'both named';
+($res, $data) = get_json("/api/messages/count?where[content][equals]=$gone_tag");
+is $data->{totalDocs}, 0, 'nothing stored';
 
 ($res, $data) = post_json('/api/messages',
     {sender => $alice, receiver => $bob, content => 'x', colour => 'red'});
