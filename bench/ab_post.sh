@@ -1,0 +1,77 @@
+#!/bin/sh
+# POST throughput of two builds in one run: the tree as it is and an
+# older commit (OLD, default HEAD~1), alternated ROUNDS times on one
+# database (DB=pgsql or sqlite3), emptied before each go.  Prints req/s per
+# go and the median of each build.
+#   OLD=abc123 ROUNDS=5 DB=pgsql sh bench/ab_post.sh
+set -eu
+. "$(dirname "$0")/common.sh"
+NEW_TOP=$TOP
+OLD=${OLD:-HEAD~1}
+ROUNDS=${ROUNDS:-3}
+DB=${DB:-pgsql}
+DUR=${DUR:-8s}
+PORT=${PORT:-18094}
+PGPORT=${PGPORT:-25491}
+OUT="$NEW_TOP/bench/out"
+sh "$NEW_TOP/scripts/deps.sh" wrk postgresql libaprutil1-dbd-pgsql
+make -C "$NEW_TOP" -s build >/dev/null
+OLD_TOP=$(mktemp -d /tmp/pchat-ab.XXXXXX)
+git -C "$NEW_TOP" worktree add -q --detach "$OLD_TOP" "$OLD"
+make -C "$OLD_TOP" -s build >/dev/null 2>&1
+PGDIR=$(mktemp -d /tmp/pchat-ab-pg.XXXXXX)
+chmod 755 "$PGDIR" "$OLD_TOP"
+mkdir -p "$OUT"
+
+cleanup() {
+    stop_apache "$OUT/ab" >/dev/null 2>&1 || true
+    sh "$NEW_TOP/scripts/pg.sh" stop "$PGDIR" 2>/dev/null || true
+    rm -rf "$PGDIR"
+    git -C "$NEW_TOP" worktree remove --force "$OLD_TOP"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+DBLINE=""
+if [ "$DB" = pgsql ]; then
+    sh "$NEW_TOP/scripts/pg.sh" start "$PGDIR" "$PGPORT"
+    DBLINE="PayloadChatDatabase pgsql \"$(sh "$NEW_TOP/scripts/pg.sh" params "$PGDIR" "$PGPORT")\""
+fi
+
+# one_go TREE: req/s of wrk POSTing to a fresh node built from TREE
+one_go() {
+    [ "$DB" = pgsql ] && sh "$NEW_TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT" >/dev/null
+    TOP=$1
+    start_apache "$PORT" "$OUT/ab" "ThreadsPerChild 32
+MaxRequestWorkers 64
+ServerLimit 2
+$DBLINE" >/dev/null
+    TOP=$NEW_TOP
+    for u in a b; do
+        curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
+            -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
+    done
+    wrk -t1 -c16 -d"$DUR" -s "$NEW_TOP/bench/post.lua" \
+        "http://127.0.0.1:$PORT/api/messages" \
+        | awk '/^Requests\/sec/ {s = $2} /Non-2xx/ {bad = $5}
+               END {printf "%.0f %d\n", s, bad}'
+    stop_apache "$OUT/ab"
+}
+
+median() {
+    sort -n | awk '{v[NR] = $1} END {m = int((NR + 1) / 2); print v[m]}'
+}
+
+: > "$OUT/ab-old.txt"
+: > "$OUT/ab-new.txt"
+for r in $(seq 1 "$ROUNDS"); do
+    for build in old new; do
+        tree=$NEW_TOP
+        [ "$build" = old ] && tree=$OLD_TOP
+        set -- $(one_go "$tree")
+        echo "round $r $build ($DB): $1 req/s (non-2xx $2)"
+        echo "$1" >> "$OUT/ab-$build.txt"
+    done
+done
+old=$(median < "$OUT/ab-old.txt")
+new=$(median < "$OUT/ab-new.txt")
+echo "median old ($OLD) $old req/s, new $new req/s, new/old $(echo "$new $old" | awk '{printf "%.2f", $1 / $2}')"
