@@ -546,13 +546,18 @@ static int create(pchat_write *w)
     pchat_error *err = NULL;
     apr_int64_t id = 0;
     json_t *docs = NULL;
-    int rv = pchat_db_begin(w->c);
+    /* A message's INSERT is a write transaction by itself where taking
+     * its seq takes the write lock (PostgreSQL, pchat_store.c); elsewhere
+     * a transaction takes the lock first, even for one row. */
+    int alone = q->coll->live && pchat_db_seq_takes_lock(w->c);
+    int rv = alone ? 0 : pchat_db_begin(w->c);
 
-    /* a transaction even for one row: the relation check holds until the
-     * commit, and PostgreSQL writers take the seq lock (pchat_store.c) */
     if (!rv) {
         rv = insert_doc(w, &id, &err);
-        rv = end_write(w->c, rv, err != NULL, q->coll, 1);
+        rv = alone ? rv : end_write(w->c, rv, err != NULL, q->coll, 1);
+    }
+    if (alone && !rv && !err) {
+        changed(q->coll);
     }
     if (!err && !rv) {
         rv = docs_by_ids(w->c, q->r, q->coll, pchat_json_own(

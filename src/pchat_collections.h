@@ -43,9 +43,6 @@ struct pchat_collection {
     const char *live;
 };
 
-/* The next change sequence number, as an SQL expression. */
-#define PCHAT_NEXT_SEQ "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages)"
-
 extern const pchat_collection pchat_users;
 extern const pchat_collection pchat_messages;
 

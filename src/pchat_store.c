@@ -34,6 +34,8 @@ typedef struct {
     const char *migration_lock;   /* serialises migrations, or NULL */
     int random_access;            /* select whole results at once */
     const char *listen;           /* hears begin_write's commits, or NULL */
+    const char *next_seq;         /* PCHAT_NEXT_SEQ */
+    int seq_takes_lock;           /* next_seq takes the write lock */
 } pchat_dialect;
 
 /* Write transactions run one at a time on either database: a writer's
@@ -44,18 +46,28 @@ typedef struct {
  * the same across every node sharing the database (it is released after
  * the commit is visible).  The same statement queues a notification that
  * PostgreSQL delivers to listening hubs on every node when (and only if)
- * the transaction commits: see pchat_listen.c. */
+ * the transaction commits: see pchat_listen.c.
+ *
+ * On PostgreSQL the number itself comes from payloadchat_next_seq()
+ * (migration 5), which takes the lock and queues the notification before
+ * it reads MAX(seq) with a snapshot of its own, taken after the lock.  So
+ * an INSERT that calls it is a whole write transaction by itself, and the
+ * lock is held for no network round trip: from the moment the statement
+ * reaches the number until its commit is visible. */
+#define PG_WRITE_LOCK "pg_advisory_xact_lock(7243279)"
+#define PG_NOTIFY "pg_notify('" PCHAT_NOTIFY_CHANNEL "', '')"
+#define MAX_SEQ_PLUS_1 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages)"
+
 static const pchat_dialect dialects[] = {
     {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE",
-     NULL, 0, NULL},
+     NULL, 0, NULL, MAX_SEQ_PLUS_1, 0},
     /* pgsql's query call runs several statements (PQexec) and accepts one
      * that returns rows; its row-at-a-time mode waits 100 ms after an
      * empty result, hence random access */
     {"pgsql", "BIGSERIAL PRIMARY KEY",
-     "BEGIN; SELECT pg_advisory_xact_lock(7243279), pg_notify('"
-     PCHAT_NOTIFY_CHANNEL "', '')",
+     "BEGIN; SELECT " PG_WRITE_LOCK ", " PG_NOTIFY,
      "SELECT pg_advisory_xact_lock(7243278)", 1,
-     "LISTEN " PCHAT_NOTIFY_CHANNEL},
+     "LISTEN " PCHAT_NOTIFY_CHANNEL, "payloadchat_next_seq()", 1},
 };
 
 struct pchat_db {
@@ -144,7 +156,9 @@ const char *pchat_sql_key(apr_pool_t *p, const pchat_sql *sql)
 /* ---- schema ---------------------------------------------------------------- */
 
 /* Each migration is a list of statements; "@PK@" becomes the dialect's
- * auto-increment primary key.  Never edit a released step: add one. */
+ * auto-increment primary key, and a statement that starts with a driver's
+ * name and a colon runs on that driver only.  Never edit a released step:
+ * add one. */
 static const char *const migration_1[] = {
     "CREATE TABLE users (id @PK@, email TEXT NOT NULL, hash TEXT, salt TEXT,"
     " login_attempts INTEGER NOT NULL DEFAULT 0, lock_until BIGINT,"
@@ -187,21 +201,53 @@ static const char *const migration_4[] = {
     NULL
 };
 
-static const char *const *const migrations[] = {migration_1, migration_2,
-                                                migration_3, migration_4};
+/* The seq function of the PostgreSQL dialect (see the dialects above).
+ * plpgsql, VOLATILE: each statement in it reads with a fresh snapshot, so
+ * MAX(seq) sees every commit made before the lock was granted.  Outside
+ * writers may keep taking the lock and MAX(seq) + 1 themselves. */
+static const char *const migration_5[] = {
+    "pgsql:CREATE OR REPLACE FUNCTION payloadchat_next_seq() RETURNS bigint"
+    " LANGUAGE plpgsql VOLATILE AS $$ DECLARE n bigint; BEGIN"
+    " PERFORM " PG_WRITE_LOCK "; PERFORM " PG_NOTIFY ";"
+    " SELECT COALESCE(MAX(seq), 0) + 1 INTO n FROM messages;"
+    " RETURN n; END $$",
+    NULL
+};
+
+static const char *const *const migrations[] = {
+    migration_1, migration_2, migration_3, migration_4, migration_5};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
+static const char *replace_all(apr_pool_t *p, const char *text,
+                               const char *from, const char *to)
+{
+    const char *at = strstr(text, from);
+
+    while (at) {
+        text = apr_pstrcat(p, apr_pstrmemdup(p, text, at - text), to,
+                           at + strlen(from), NULL);
+        at = strstr(text, from);
+    }
+    return text;
+}
+
+/* A migration statement in the dialect's words, or NULL when it is meant
+ * for another driver. */
 static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,
                                const char *text)
 {
-    const char *at = strstr(text, "@PK@");
+    size_t i;
 
-    while (at) {
-        text = apr_pstrcat(p, apr_pstrmemdup(p, text, at - text), d->pk,
-                           at + 4, NULL);
-        at = strstr(text, "@PK@");
+    for (i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
+        size_t n = strlen(dialects[i].driver);
+        if (!strncmp(text, dialects[i].driver, n) && text[n] == ':') {
+            if (&dialects[i] != d) {
+                return NULL;
+            }
+            text += n + 1;
+        }
     }
-    return text;
+    return replace_all(p, text, "@PK@", d->pk);
 }
 
 static const char *raw_query(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
@@ -269,9 +315,8 @@ static const char *apply_migrations(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
     }
     for (; v < SCHEMA_VERSION; v++) {
         for (i = 0; migrations[v][i]; i++) {
-            err = raw_query(p, db, h, dialect_sql(p, db->dialect,
-                                                  migrations[v][i]));
-            if (err) {
+            const char *sql = dialect_sql(p, db->dialect, migrations[v][i]);
+            if (sql && (err = raw_query(p, db, h, sql))) {
                 return err;
             }
         }
@@ -544,7 +589,7 @@ static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
 {
     apr_dbd_prepared_t *stmt = apr_hash_get(c->stmts, text,
                                             APR_HASH_KEY_STRING);
-    const char *label = NULL;
+    const char *label = NULL, *sql;
 
     if (stmt) {
         return stmt;
@@ -559,10 +604,12 @@ static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
         /* pgsql prepares on the server only under a name. */
         label = apr_psprintf(c->stmt_pool, "pchat_%u_%pp", c->nstmts, c);
     }
-    *rv = apr_dbd_prepare(c->db->driver, c->stmt_pool, c->handle, text,
+    sql = replace_all(c->stmt_pool, text, PCHAT_NEXT_SEQ,
+                      c->db->dialect->next_seq);
+    *rv = apr_dbd_prepare(c->db->driver, c->stmt_pool, c->handle, sql,
                           label, &stmt);
     if (*rv) {
-        log_db_error(c, *rv, "prepare", text);
+        log_db_error(c, *rv, "prepare", sql);
         return NULL;
     }
     apr_hash_set(c->stmts, text, APR_HASH_KEY_STRING, stmt);
@@ -675,6 +722,11 @@ int pchat_db_commit(pchat_conn *c)
 void pchat_db_rollback(pchat_conn *c)
 {
     end_txn(c, "ROLLBACK");
+}
+
+int pchat_db_seq_takes_lock(const pchat_conn *c)
+{
+    return c->db->dialect->seq_takes_lock;
 }
 
 /* ---- setup ----------------------------------------------------------------- */

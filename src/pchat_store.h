@@ -68,12 +68,22 @@ const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col);
 /* True when the driver reported a unique-constraint violation. */
 int pchat_db_is_unique_violation(pchat_conn *c, int rv);
 
+/* The next change sequence number (the stream's cursor) in a statement's
+ * SQL; the store puts in its dialect's expression when it prepares it. */
+#define PCHAT_NEXT_SEQ "@NEXT_SEQ@"
+
 /* Transactions around several statements on one connection.  A write
  * transaction holds the node's write lock from begin to commit/rollback;
  * pchat_db_exec outside one takes it for its statement. */
 int pchat_db_begin(pchat_conn *c);
 int pchat_db_commit(pchat_conn *c);
 void pchat_db_rollback(pchat_conn *c);
+
+/* True when one statement that takes a PCHAT_NEXT_SEQ is a whole write
+ * transaction by itself (PostgreSQL: taking the number takes the write
+ * lock), so a single-statement write needs no begin/commit: it is run with
+ * pchat_db_select, and holds the lock for no round trip at all. */
+int pchat_db_seq_takes_lock(const pchat_conn *c);
 
 /* Commits of write transactions on any node, heard without polling where
  * the database can tell (PostgreSQL's LISTEN/NOTIFY; not sqlite). */
