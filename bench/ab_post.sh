@@ -2,7 +2,7 @@
 # POST throughput of two builds in one run: the tree as it is and an
 # older commit (OLD, default HEAD~1), alternated ROUNDS times on one
 # database (DB=pgsql or sqlite3), emptied before each go.  Prints req/s per
-# go and the median of each build.
+# go and the median of each build.  EDIT=1: PATCHes of one message instead.
 #   OLD=abc123 ROUNDS=5 DB=pgsql sh bench/ab_post.sh
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -50,8 +50,14 @@ $DBLINE" >/dev/null
         curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
             -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
     done
-    wrk -t1 -c16 -d"$DUR" -s "$NEW_TOP/bench/post.lua" \
-        "http://127.0.0.1:$PORT/api/messages" \
+    script=post.lua path=/api/messages
+    if [ -n "${EDIT:-}" ]; then
+        script=patch.lua path=/api/messages/1
+        curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/messages" \
+            -d '{"sender":1,"receiver":2,"content":"to edit"}'
+    fi
+    wrk -t1 -c16 -d"$DUR" -s "$NEW_TOP/bench/$script" \
+        "http://127.0.0.1:$PORT$path" \
         | awk '/^Requests\/sec/ {s = $2} /Non-2xx/ {bad = $5}
                END {printf "%.0f %d\n", s, bad}'
     stop_apache "$OUT/ab"

@@ -386,11 +386,18 @@ static int write_returning_ids(pchat_conn *c, request_rec *r,
     int rv = pchat_db_select(c, r->pool, sql, &res);
 
     *ids = pchat_json_own(r->pool, json_array());
-    if (rv) {
-        if (pchat_db_is_unique_violation(c, rv)) {
+    if (rv && pchat_db_is_unique_violation(c, rv)) {
+        if (pchat_field_find(coll, "email")) {
             *err = unique_email(r, coll);
             return 0;
         }
+        /* seq is the only other unique column: a writer outside the
+         * module that took a number without the write lock */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(00302)
+                      "duplicate change number in %s: %s", coll->table,
+                      pchat_db_error(c, rv));
+    }
+    if (rv) {
         return rv;
     }
     while (pchat_db_next_row(c, r->pool, res, &row)) {
@@ -520,6 +527,25 @@ static int end_write(pchat_conn *c, int rv, int failed,
     return rv;
 }
 
+/* Whether a one-statement write to the collection is a transaction by
+ * itself: where taking a message's seq takes the write lock (PostgreSQL,
+ * pchat_store.c).  Elsewhere a transaction takes the lock first, even for
+ * one row. */
+static int writes_alone(const pchat_write *w)
+{
+    return w->q->coll->live && pchat_db_seq_takes_lock(w->c);
+}
+
+/* end_write for a write that was one statement in autocommit. */
+static int end_alone(const pchat_collection *coll, int rv, int failed,
+                     size_t changes)
+{
+    if (!rv && !failed && changes) {
+        changed(coll);
+    }
+    return rv;
+}
+
 /* Inserts the document; *id gets its id, *err a client error. */
 static int insert_doc(pchat_write *w, apr_int64_t *id, pchat_error **err)
 {
@@ -546,18 +572,13 @@ static int create(pchat_write *w)
     pchat_error *err = NULL;
     apr_int64_t id = 0;
     json_t *docs = NULL;
-    /* A message's INSERT is a write transaction by itself where taking
-     * its seq takes the write lock (PostgreSQL, pchat_store.c); elsewhere
-     * a transaction takes the lock first, even for one row. */
-    int alone = q->coll->live && pchat_db_seq_takes_lock(w->c);
+    int alone = writes_alone(w);
     int rv = alone ? 0 : pchat_db_begin(w->c);
 
     if (!rv) {
         rv = insert_doc(w, &id, &err);
-        rv = alone ? rv : end_write(w->c, rv, err != NULL, q->coll, 1);
-    }
-    if (alone && !rv && !err) {
-        changed(q->coll);
+        rv = alone ? end_alone(q->coll, rv, err != NULL, 1)
+                   : end_write(w->c, rv, err != NULL, q->coll, 1);
     }
     if (!err && !rv) {
         rv = docs_by_ids(w->c, q->r, q->coll, pchat_json_own(
@@ -649,7 +670,8 @@ static int update_ids(pchat_write *w, json_t *ids, json_t **updated,
     pchat_req *q = w->q;
     json_t *id, *one;
     size_t i;
-    int rv = pchat_db_begin(w->c);
+    int alone = json_array_size(ids) == 1 && writes_alone(w);
+    int rv = alone ? 0 : pchat_db_begin(w->c);
 
     *updated = pchat_json_own(q->r->pool, json_array());
     json_array_foreach(ids, i, id) {
@@ -662,8 +684,10 @@ static int update_ids(pchat_write *w, json_t *ids, json_t **updated,
                                  &one, err);
         json_array_extend(*updated, one);
     }
-    return end_write(w->c, rv, *err != NULL, q->coll,
-                     json_array_size(*updated));
+    return alone ? end_alone(q->coll, rv, *err != NULL,
+                             json_array_size(*updated))
+                 : end_write(w->c, rv, *err != NULL, q->coll,
+                             json_array_size(*updated));
 }
 
 /* Updates the documents matching where (and the access condition); *docs

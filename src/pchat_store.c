@@ -672,9 +672,14 @@ const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col)
     return apr_dbd_get_entry(c->db->driver, row, col);
 }
 
+const char *pchat_db_error(pchat_conn *c, int rv)
+{
+    return apr_dbd_error(c->db->driver, c->handle, rv);
+}
+
 int pchat_db_is_unique_violation(pchat_conn *c, int rv)
 {
-    const char *msg = rv ? apr_dbd_error(c->db->driver, c->handle, rv) : NULL;
+    const char *msg = rv ? pchat_db_error(c, rv) : NULL;
 
     return msg && (strstr(msg, "UNIQUE constraint")
                    || strstr(msg, "duplicate key"));

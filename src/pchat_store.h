@@ -67,6 +67,8 @@ int pchat_db_next_row(pchat_conn *c, apr_pool_t *p, apr_dbd_results_t *res,
 const char *pchat_db_entry(pchat_conn *c, apr_dbd_row_t *row, int col);
 /* True when the driver reported a unique-constraint violation. */
 int pchat_db_is_unique_violation(pchat_conn *c, int rv);
+/* The driver's message for a failed statement's rv. */
+const char *pchat_db_error(pchat_conn *c, int rv);
 
 /* The next change sequence number (the stream's cursor) in a statement's
  * SQL; the store puts in its dialect's expression when it prepares it. */

@@ -588,18 +588,26 @@ static void store_cached(pchat_sub *sub, const char *key, apr_int64_t known)
 
 /* Reads the changes after the cursor from the database, one batch per
  * frame group; a result that fits one batch is shared through the cache.
- * Returns 0, or -1 when the client is gone or the database failed. */
+ * Returns 0; 1 when the database failed or had no connection (the cursor
+ * stands where the client is); -1 when the client is gone. */
 static int read_changes(pchat_sub *sub, const char *key, apr_int64_t known)
 {
     pchat_conn *c = pchat_conn_acquire(sub->r);
     int n, first = 1;
 
     if (!c) {
-        return 1;   /* try again at the next change or probe */
+        return 1;   /* try again after DB_RETRY */
     }
     do {
         n = deliver_batch(sub, c);
-        if (n >= 0 && n < sub->batch && first) {
+        if (n < 0) {
+            /* the database failed: nothing of this batch was sent and the
+             * cursor has not moved, so the stream stays and tries again */
+            apr_brigade_cleanup(sub->bb);
+            n = -2;
+            break;
+        }
+        if (n < sub->batch && first) {
             store_cached(sub, key, known);
         }
         first = 0;
@@ -609,11 +617,12 @@ static int read_changes(pchat_sub *sub, const char *key, apr_int64_t known)
         }
     } while (n == sub->batch);
     pchat_conn_release(c);
-    return n < 0 ? -1 : 0;
+    return n == -2 ? 1 : n < 0 ? -1 : 0;
 }
 
 /* Sends every change the subscriber has not seen.  Returns 0, or -1 when
- * the client is gone or the database failed. */
+ * the client is gone; a database failure leaves the stream open, to try
+ * again after DB_RETRY. */
 static int deliver(pchat_sub *sub)
 {
     pchat_hub *hub = sub->hub;

@@ -6,48 +6,32 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
 use PChat::Test;
-use Apache::TestRequest ();
 
 my ($writers, $each) = (8, 200);
 my $alice = make_user();
 my $bob = make_user();
 my $tag = uniq('conc');
 
-my @kids;
-for my $w (1 .. $writers) {
-    pipe(my $r, my $wr) or die "pipe: $!";
-    my $pid = fork() // die "fork: $!";
-    if (!$pid) {
-        close $r;
-        # a connection of its own, not the parent's kept-alive one
-        Apache::TestRequest::user_agent(reset => 1, keep_alive => 1);
-        my (@ids, $bad);
-        for my $i (1 .. $each) {
-            my ($res, $data) = post_json('/api/messages?depth=0',
-                {sender => $alice, receiver => $bob, content => "$tag $w-$i"});
-            if ($res->code == 201) {
-                push @ids, $data->{doc}{id};
-            }
-            else {
-                $bad .= $res->code . ' ';
-            }
-        }
-        print $wr join(',', @ids), "\n", ($bad // ''), "\n";
-        close $wr;
-        exit 0;
-    }
-    close $wr;
-    push @kids, [$pid, $r];
-}
+# each child: its ids, a tab, its non-201 codes
 my (@ids, $failures);
-for my $kid (@kids) {
-    my ($pid, $r) = @$kid;
-    my $line = <$r>;
-    my $bad = <$r>;
-    chomp($line, $bad);
-    push @ids, split /,/, $line;
-    $failures .= $bad;
-    waitpid $pid, 0;
+for my $line (in_children($writers, sub {
+    my $w = shift;
+    my (@ids, @bad);
+    for my $i (1 .. $each) {
+        my ($res, $data) = post_json('/api/messages?depth=0',
+            {sender => $alice, receiver => $bob, content => "$tag $w-$i"});
+        if ($res->code == 201) {
+            push @ids, $data->{doc}{id};
+        }
+        else {
+            push @bad, $res->code;
+        }
+    }
+    return join(',', @ids) . "\t@bad";
+})) {
+    my ($ids, $bad) = split /\t/, $line, 2;
+    push @ids, split /,/, $ids;
+    $failures .= ($bad // '') . ' ';
 }
 
 is scalar @ids, $writers * $each, 'every POST answered 201'

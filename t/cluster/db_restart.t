@@ -22,9 +22,7 @@ plan skip_all => 'a PostgreSQL server restart (the sqlite pass has no server)'
 my $json = JSON::PP->new->utf8;
 my ($alice, $bob) = (make_user(), make_user());
 my $tag = uniq('restart');
-my $s = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag");
-is $s->status, 200, 'subscribed';
-$s->next_event(5);
+my $s = PChat::SSE->watch($tag);
 
 # 8 finds on each server, each on a new connection so that they spread
 # over the children: the status codes, per server

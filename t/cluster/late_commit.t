@@ -19,9 +19,7 @@ use PChat::SSE;
 my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('late');
-my $s = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag");
-is $s->status, 200, 'subscribed';
-$s->next_event(5);
+my $s = PChat::SSE->watch($tag);
 
 my $now = int(time * 1000);
 my $insert = "INSERT INTO messages (sender, receiver, content, ts, created_at,"

@@ -16,6 +16,16 @@ sub open {
     return $class->open_at(Apache::TestRequest::hostport(), $path, %headers);
 }
 
+# The test's usual stream: messages whose content contains $tag, opened
+# (a passed test) and past its first event (the cursor).
+sub watch {
+    my ($class, $tag) = @_;
+    my $s = $class->open("/api/messages/sse?where[content][like]=$tag");
+    Test::More::is($s->status, 200, 'subscribed');
+    $s->next_event(5);
+    return $s;
+}
+
 # Opens $path on host:port (another node).
 sub open_at {
     my ($class, $hostport, $path, %headers) = @_;

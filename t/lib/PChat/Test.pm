@@ -10,7 +10,7 @@ use Time::HiRes ();
 
 our @EXPORT = qw(api get_json post_json patch_json delete_json make_user
                  make_message uniq json_of on_server login hostport db_exec
-                 db_query);
+                 db_query in_children);
 
 my $json = JSON::PP->new->utf8->canonical;
 my $counter = 0;
@@ -105,6 +105,35 @@ sub db_query {
     open my $fh, '-|', @cmd or die "db_query: $!";
     my @lines = map { chomp; $_ } <$fh>;
     close $fh or die "db_query failed: $sql";
+    return @lines;
+}
+
+# Runs $code->($i) for i in 1..$n, each in a child process with an HTTP
+# connection of its own, all at once; returns the line each printed, in
+# order of i.
+sub in_children {
+    my ($n, $code) = @_;
+    my @kids;
+    for my $i (1 .. $n) {
+        pipe(my $r, my $w) or die "pipe: $!";
+        my $pid = fork() // die "fork: $!";
+        if (!$pid) {
+            close $r;
+            Apache::TestRequest::user_agent(reset => 1, keep_alive => 1);
+            print $w $code->($i), "\n";
+            close $w;
+            exit 0;
+        }
+        close $w;
+        push @kids, [$pid, $r];
+    }
+    my @lines;
+    for my $kid (@kids) {
+        my $line = readline $kid->[1];
+        chomp $line if defined $line;
+        push @lines, $line // '';
+        waitpid $kid->[0], 0;
+    }
     return @lines;
 }
 
