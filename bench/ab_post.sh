@@ -2,7 +2,8 @@
 # POST throughput of two builds in one run: the tree as it is and an
 # older commit (OLD, default HEAD~1), alternated ROUNDS times on one
 # database (DB=pgsql or sqlite3), emptied before each go.  Prints req/s per
-# go and the median of each build.  EDIT=1: PATCHes of one message instead.
+# go and the median of each build.  EDIT=1: PATCHes of one message instead;
+# FIND=N: finds (limit 10, depth 1) over N messages put in beforehand.
 #   OLD=abc123 ROUNDS=5 DB=pgsql sh bench/ab_post.sh
 set -eu
 . "$(dirname "$0")/common.sh"
@@ -37,7 +38,24 @@ if [ "$DB" = pgsql ]; then
     DBLINE="PayloadChatDatabase pgsql \"$(sh "$NEW_TOP/scripts/pg.sh" params "$PGDIR" "$PGPORT")\""
 fi
 
-# one_go TREE: req/s of wrk POSTing to a fresh node built from TREE
+# seed_messages N: N messages from user 1 to user 2, straight into the
+# database (the same rows for both builds)
+seed_messages() {
+    if [ "$DB" = pgsql ]; then
+        sh "$NEW_TOP/scripts/pg.sh" psql "$PGDIR" "$PGPORT" -qAt -c \
+            "INSERT INTO messages (sender, receiver, content, ts, created_at,
+             updated_at, seq) SELECT 1, 2, 'seed ' || n, n, n, n, n
+             FROM generate_series(1, $1) n" >/dev/null
+    else
+        sqlite3 -cmd ".timeout 10000" "$OUT/ab/db/payloadchat.sqlite" \
+            "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c
+             WHERE n < $1) INSERT INTO messages (sender, receiver, content,
+             ts, created_at, updated_at, seq) SELECT 1, 2, 'seed ' || n, n,
+             n, n, n FROM c"
+    fi
+}
+
+# one_go TREE: req/s of wrk on a fresh node built from TREE
 one_go() {
     [ "$DB" = pgsql ] && sh "$NEW_TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT" >/dev/null
     TOP=$1
@@ -51,6 +69,10 @@ $DBLINE" >/dev/null
             -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
     done
     script=post.lua path=/api/messages
+    if [ -n "${FIND:-}" ]; then
+        seed_messages "$FIND"
+        script=get.lua path="/api/messages?limit=10&depth=1"
+    fi
     if [ -n "${EDIT:-}" ]; then
         script=patch.lua path=/api/messages/1
         curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/messages" \

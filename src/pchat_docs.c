@@ -103,6 +103,25 @@ int pchat_docs_select(pchat_conn *conn, apr_pool_t *p,
     return rv;
 }
 
+apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv)
+{
+    pchat_sql *sql = pchat_sql_make(p, "SELECT MAX(seq) FROM messages");
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_int64_t max = 0;
+
+    *rv = pchat_db_select(conn, p, sql, &res);
+    while (!*rv && pchat_db_next_row(conn, p, res, &row)) {
+        const char *v = pchat_db_entry(conn, row, 0);
+        max = v ? apr_atoi64(v) : 0;
+    }
+    return max;
+}
+
+/* Every change to a message (create, edit, delete) takes the next seq, and
+ * a where names only the collection's own columns: a count of messages
+ * taken at MAX(seq) holds until MAX(seq) moves.  One index lookup then
+ * replaces a walk over every matching row. */
 int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
                      const pchat_collection *c, const pchat_sql *where,
                      apr_int64_t *count)
@@ -111,13 +130,25 @@ int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
         p, "SELECT COUNT(*) FROM ", c->table, " WHERE ", NULL));
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    int rv;
+    apr_int64_t version = 0;
+    const char *key = NULL;
+    int rv = 0;
 
+    *count = 0;
+    if (c->live) {
+        version = pchat_docs_max_seq(conn, p, &rv);
+        key = pchat_sql_key(p, where);
+        if (rv || pchat_db_count_recall(conn, key, version, count)) {
+            return rv;
+        }
+    }
     pchat_sql_cat(sql, where);
     rv = pchat_db_select(conn, p, sql, &res);
-    *count = 0;
     while (!rv && pchat_db_next_row(conn, p, res, &row)) {
         *count = apr_atoi64(pchat_db_entry(conn, row, 0));
+    }
+    if (!rv && key) {
+        pchat_db_count_remember(conn, key, version, *count);
     }
     return rv;
 }

@@ -33,9 +33,14 @@ int pchat_docs_select(pchat_conn *conn, apr_pool_t *p,
                       const char *order, apr_int64_t limit,
                       apr_int64_t offset, json_t **docs);
 
+/* How many documents match where (messages: remembered per child while
+ * no message changes). */
 int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
                      const pchat_collection *c, const pchat_sql *where,
                      apr_int64_t *count);
+
+/* The newest change number of messages (0 when there are none). */
+apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv);
 
 /* The doc with this id at depth, or NULL (*rv says whether it failed). */
 json_t *pchat_docs_by_id(pchat_conn *conn, apr_pool_t *p,

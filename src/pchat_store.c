@@ -20,6 +20,8 @@
 
 /* Prepared statements cached per connection before the cache starts over. */
 #define STMT_CACHE_MAX 256
+/* Remembered counts per database and child before that cache starts over. */
+#define COUNT_CACHE_MAX 512
 /* How long a request waits for a free connection. */
 #define ACQUIRE_TIMEOUT apr_time_from_sec(10)
 /* Idle connections are closed after this long. */
@@ -80,7 +82,17 @@ struct pchat_db {
     apr_reslist_t *conns;   /* per child process */
     apr_global_mutex_t *write_mutex;   /* one writer per node at a time */
     apr_uint32_t generation;   /* grows when a broken connection is found */
+    apr_thread_mutex_t *counts_mu;     /* guards the three below */
+    apr_pool_t *counts_pool;
+    apr_hash_t *counts;        /* where key -> count_entry, per child */
+    unsigned ncounts;
 };
+
+/* A remembered count and the version of the data it was taken at. */
+typedef struct {
+    apr_int64_t version;
+    apr_int64_t count;
+} count_entry;
 
 struct pchat_conn {
     apr_pool_t *pool;
@@ -729,6 +741,49 @@ void pchat_db_rollback(pchat_conn *c)
     end_txn(c, "ROLLBACK");
 }
 
+int pchat_db_count_recall(pchat_conn *c, const char *key,
+                          apr_int64_t version, apr_int64_t *count)
+{
+    pchat_db *db = c->db;
+    count_entry *e;
+    int found = 0;
+
+    apr_thread_mutex_lock(db->counts_mu);
+    e = apr_hash_get(db->counts, key, APR_HASH_KEY_STRING);
+    if (e && e->version == version) {
+        *count = e->count;
+        found = 1;
+    }
+    apr_thread_mutex_unlock(db->counts_mu);
+    return found;
+}
+
+void pchat_db_count_remember(pchat_conn *c, const char *key,
+                             apr_int64_t version, apr_int64_t count)
+{
+    pchat_db *db = c->db;
+    count_entry *e;
+
+    apr_thread_mutex_lock(db->counts_mu);
+    e = apr_hash_get(db->counts, key, APR_HASH_KEY_STRING);
+    if (!e) {
+        if (db->ncounts >= COUNT_CACHE_MAX) {
+            apr_pool_clear(db->counts_pool);
+            db->counts = apr_hash_make(db->counts_pool);
+            db->ncounts = 0;
+        }
+        e = apr_pcalloc(db->counts_pool, sizeof(*e));
+        apr_hash_set(db->counts, apr_pstrdup(db->counts_pool, key),
+                     APR_HASH_KEY_STRING, e);
+        db->ncounts++;
+    }
+    if (version >= e->version) {   /* never overwrite a newer one */
+        e->version = version;
+        e->count = count;
+    }
+    apr_thread_mutex_unlock(db->counts_mu);
+}
+
 int pchat_db_seq_takes_lock(const pchat_conn *c)
 {
     return c->db->dialect->seq_takes_lock;
@@ -936,6 +991,10 @@ apr_status_t pchat_store_child_init(apr_pool_t *pchild, server_rec *s)
             return rv;
         }
         apr_reslist_timeout_set(db->conns, ACQUIRE_TIMEOUT);
+        apr_thread_mutex_create(&db->counts_mu, APR_THREAD_MUTEX_DEFAULT,
+                                shared);
+        apr_pool_create(&db->counts_pool, shared);
+        db->counts = apr_hash_make(db->counts_pool);
         apr_pool_pre_cleanup_register(shared, db, close_connections);
     }
     return APR_SUCCESS;

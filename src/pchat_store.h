@@ -81,6 +81,14 @@ int pchat_db_begin(pchat_conn *c);
 int pchat_db_commit(pchat_conn *c);
 void pchat_db_rollback(pchat_conn *c);
 
+/* A per-child memory of counts by key (a where's SQL and arguments), each
+ * valid at one version of the data: recall gives it only at that version;
+ * remember keeps the newest. */
+int pchat_db_count_recall(pchat_conn *c, const char *key,
+                          apr_int64_t version, apr_int64_t *count);
+void pchat_db_count_remember(pchat_conn *c, const char *key,
+                             apr_int64_t version, apr_int64_t count);
+
 /* True when one statement that takes a PCHAT_NEXT_SEQ is a whole write
  * transaction by itself (PostgreSQL: taking the number takes the write
  * lock), so a single-statement write needs no begin/commit: it is run with

@@ -110,21 +110,6 @@ typedef struct pchat_sub {
 
 /* ---- the hub -------------------------------------------------------- */
 
-static apr_int64_t max_seq(pchat_conn *c, apr_pool_t *p, int *rv)
-{
-    pchat_sql *sql = pchat_sql_make(p, "SELECT MAX(seq) FROM messages");
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    apr_int64_t max = 0;
-
-    *rv = pchat_db_select(c, p, sql, &res);
-    while (!*rv && pchat_db_next_row(c, p, res, &row)) {
-        const char *v = pchat_db_entry(c, row, 0);
-        max = v ? apr_atoi64(v) : 0;
-    }
-    return max;
-}
-
 static void hub_probe(pchat_hub *hub, apr_pool_t *p)
 {
     pchat_conn *c = pchat_conn_acquire_server(hub->s);
@@ -134,7 +119,7 @@ static void hub_probe(pchat_hub *hub, apr_pool_t *p)
     if (!c) {
         return;
     }
-    max = max_seq(c, p, &rv);
+    max = pchat_docs_max_seq(c, p, &rv);
     pchat_conn_release(c);
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, hub->s, PCHAT_LOGNO(00502)
                  "stream hub probe: max seq %" APR_INT64_T_FMT, max);
@@ -668,7 +653,7 @@ static int replay_backlog(pchat_sub *sub, int backlog)
     if (!c) {
         return -1;
     }
-    snapshot = max_seq(c, p, &rv);
+    snapshot = pchat_docs_max_seq(c, p, &rv);
     sql = pchat_sql_make(p, "deleted = 0 AND seq <= ");
     pchat_sql_int(sql, snapshot);
     pchat_sql_add(sql, " AND ");
