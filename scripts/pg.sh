@@ -4,10 +4,11 @@
 # authentication, superuser "pchat", database "pchat".  As root it runs as
 # the postgres user (the server refuses to run as root).
 #   pg.sh start DIR PORT   initdb if needed, start, create the database
-#   pg.sh reset DIR PORT   drop and create the database (nobody connected)
+#   pg.sh reset DIR PORT   drop and create the databases: pchat, and
+#                          pchat_purge for the tombstone test
 #   pg.sh restart DIR      stop (fast: clients are cut off) and start again
 #   pg.sh stop DIR         fast shutdown
-#   pg.sh params DIR PORT  the APR DBD (libpq) connection string
+#   pg.sh params DIR PORT [DB]  the APR DBD (libpq) connection string
 #   pg.sh psql DIR PORT    psql on the database (extra args follow)
 set -eu
 cmd=$1
@@ -44,14 +45,16 @@ restart)
 reset)
     PGOPTIONS="-c client_min_messages=warning" as_owner "$bin/psql" \
         -h "$dir" -p "$port" -U pchat -d postgres -qAt -v ON_ERROR_STOP=1 \
-        -c "DROP DATABASE IF EXISTS pchat" -c "CREATE DATABASE pchat"
+        -c "DROP DATABASE IF EXISTS pchat" -c "CREATE DATABASE pchat" \
+        -c "DROP DATABASE IF EXISTS pchat_purge" \
+        -c "CREATE DATABASE pchat_purge"
     ;;
 stop)
     [ -f "$dir/data/postmaster.pid" ] &&
         as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
 params)
-    echo "host=127.0.0.1 port=$port user=pchat dbname=pchat"
+    echo "host=127.0.0.1 port=$port user=pchat dbname=${4:-pchat}"
     ;;
 psql)
     shift 3

@@ -74,13 +74,17 @@ use_backend() {
     export PCHAT_DB_DRIVER PCHAT_TOP PCHAT_HTTPD
     if [ "$1" = pgsql ]; then
         PCHAT_DB_PARAMS=$(sh scripts/pg.sh params "$PG_DIR" "$PG_PORT")
+        PCHAT_DB_PARAMS_PURGE=$(sh scripts/pg.sh params "$PG_DIR" "$PG_PORT" \
+                                pchat_purge)
         PCHAT_PG_DIR=$PG_DIR
         PCHAT_PG_PORT=$PG_PORT
         export PCHAT_PG_DIR PCHAT_PG_PORT
     else
         PCHAT_DB_PARAMS=$TOP/t/run/db/payloadchat.sqlite
+        PCHAT_DB_PARAMS_PURGE=$TOP/t/run/db/purge.sqlite
     fi
-    export PCHAT_DB_PARAMS
+    # t/sse/purge.t purges its own database, not the one the others share
+    export PCHAT_DB_PARAMS PCHAT_DB_PARAMS_PURGE
 }
 
 fresh_database() {

@@ -872,6 +872,9 @@ static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
         return -1;
     }
     rv = delete_where(c, q, where, depth, docs);
+    if (!rv && q->coll->live) {
+        pchat_docs_purge_tombstones(q->r->server, c, q->r->pool);
+    }
     pchat_conn_release(c);
     if (rv) {
         *status = server_error(q->r);

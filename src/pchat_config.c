@@ -31,6 +31,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->retry_ms = -1;
     conf->suspend = -1;
     conf->listen = -1;
+    conf->tombstone_s = -1;
     conf->access = -1;
     conf->token_s = -1;
     conf->self_register = -1;
@@ -68,6 +69,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(retry_ms, -1);
     MERGE(suspend, -1);
     MERGE(listen, -1);
+    MERGE(tombstone_s, -1);
     MERGE(secret, NULL);
     MERGE(access, -1);
     MERGE(token_s, -1);
@@ -129,6 +131,7 @@ INT_GETTER(max_subscribers, max_subscribers, 10000)
 INT_GETTER(retry_ms, retry_ms, 2000)
 INT_GETTER(stream_suspend, suspend, 1)
 INT_GETTER(stream_listen, listen, 1)
+INT_GETTER(tombstone_s, tombstone_s, 7 * 24 * 3600)
 INT_GETTER(access, access, PCHAT_ACCESS_OPEN)
 INT_GETTER(token_s, token_s, 7200)
 INT_GETTER(self_register, self_register, 1)
@@ -411,6 +414,11 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatStreamBacklog", set_int, SLOT(backlog, 0, 1000),
                   RSRC_CONF, "Messages replayed to a subscriber that starts "
                   "without a cursor (default 20)"),
+    AP_INIT_TAKE1("PayloadChatTombstoneRetention", set_int,
+                  SLOT(tombstone_s, 0, 10 * 366 * 24 * 3600), RSRC_CONF,
+                  "Seconds a deleted message is kept so that resuming "
+                  "streams learn of the delete; 0 keeps it for ever "
+                  "(default 604800, a week)"),
     AP_INIT_TAKE1("PayloadChatStreamMaxSubscribers", set_int,
                   SLOT(max_subscribers, 1, 1000000), RSRC_CONF,
                   "Most concurrent stream subscribers on this node "

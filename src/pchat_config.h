@@ -33,6 +33,7 @@ typedef struct {
     int retry_ms;                /* stream: the retry: hint */
     int suspend;                 /* stream: suspend on the event MPM */
     int listen;                  /* stream: LISTEN for other nodes' commits */
+    int tombstone_s;             /* stream: how long deletes stay resumable */
     const char *secret;          /* auth: token signing secret */
     int access;                  /* auth: PCHAT_ACCESS_* */
     int token_s;                 /* auth: token lifetime */
@@ -68,6 +69,8 @@ int pchat_conf_max_subscribers(const server_rec *s);
 int pchat_conf_retry_ms(const server_rec *s);
 int pchat_conf_stream_suspend(const server_rec *s);
 int pchat_conf_stream_listen(const server_rec *s);
+/* Seconds a deleted message's tombstone is kept; 0: for ever. */
+int pchat_conf_tombstone_s(const server_rec *s);
 const char *pchat_conf_secret(const server_rec *s);
 int pchat_conf_access(const server_rec *s);
 int pchat_conf_token_s(const server_rec *s);

@@ -3,6 +3,9 @@
 #include "pchat_docs.h"
 #include "pchat_time.h"
 
+/* The longest wait between two purges of expired tombstones. */
+#define PURGE_EVERY_MAX (3600)
+
 const char *pchat_docs_columns(apr_pool_t *p, const pchat_collection *c)
 {
     const char *cols = "";
@@ -116,6 +119,35 @@ apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv)
         max = v ? apr_atoi64(v) : 0;
     }
     return max;
+}
+
+void pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
+                                 apr_pool_t *p)
+{
+    int retention = pchat_conf_tombstone_s(s), nrows = 0;
+    pchat_conn *c = conn;
+    pchat_sql *sql;
+
+    if (!retention || !pchat_db_purge_turn(pchat_store_db(s),
+                                           retention < PURGE_EVERY_MAX
+                                           ? retention : PURGE_EVERY_MAX)) {
+        return;
+    }
+    if (!c && !(c = pchat_conn_acquire_server(s))) {
+        return;
+    }
+    sql = pchat_sql_make(p, "DELETE FROM messages WHERE deleted = 1 "
+                            "AND updated_at < ");
+    pchat_sql_int(sql, pchat_now_ms() - (apr_int64_t)retention * 1000);
+    /* the newest change stays: MAX(seq) must never go back */
+    pchat_sql_add(sql, " AND seq < (SELECT MAX(seq) FROM messages)");
+    if (!pchat_db_exec(c, p, sql, &nrows) && nrows > 0) {
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCHAT_LOGNO(00801)
+                     "purged %d expired tombstones", nrows);
+    }
+    if (!conn) {
+        pchat_conn_release(c);
+    }
 }
 
 /* Every change to a message (create, edit, delete) takes the next seq, and

@@ -86,6 +86,7 @@ struct pchat_db {
     apr_pool_t *counts_pool;
     apr_hash_t *counts;        /* where key -> count_entry, per child */
     unsigned ncounts;
+    apr_uint32_t next_purge_s; /* when this child may purge tombstones */
 };
 
 /* A remembered count and the version of the data it was taken at. */
@@ -226,8 +227,17 @@ static const char *const migration_5[] = {
     NULL
 };
 
+/* Expired tombstones are found through a partial index of tombstones
+ * only (pchat_docs_purge_tombstones). */
+static const char *const migration_6[] = {
+    "CREATE INDEX messages_tombstones ON messages (updated_at) "
+    "WHERE deleted = 1",
+    NULL
+};
+
 static const char *const *const migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5};
+    migration_1, migration_2, migration_3, migration_4, migration_5,
+    migration_6};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *replace_all(apr_pool_t *p, const char *text,
@@ -782,6 +792,16 @@ void pchat_db_count_remember(pchat_conn *c, const char *key,
         e->count = count;
     }
     apr_thread_mutex_unlock(db->counts_mu);
+}
+
+int pchat_db_purge_turn(pchat_db *db, int every_s)
+{
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now());
+    apr_uint32_t due = apr_atomic_read32(&db->next_purge_s);
+
+    return now >= due
+           && apr_atomic_cas32(&db->next_purge_s, now + (apr_uint32_t)every_s,
+                               due) == due;
 }
 
 int pchat_db_seq_takes_lock(const pchat_conn *c)

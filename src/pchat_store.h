@@ -95,6 +95,10 @@ void pchat_db_count_remember(pchat_conn *c, const char *key,
  * pchat_db_select, and holds the lock for no round trip at all. */
 int pchat_db_seq_takes_lock(const pchat_conn *c);
 
+/* True for one caller per child process and every_s seconds: whose turn
+ * it is to purge expired tombstones of the database. */
+int pchat_db_purge_turn(pchat_db *db, int every_s);
+
 /* Commits of write transactions on any node, heard without polling where
  * the database can tell (PostgreSQL's LISTEN/NOTIFY; not sqlite). */
 #define PCHAT_NOTIFY_CHANNEL "payloadchat"

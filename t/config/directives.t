@@ -36,6 +36,7 @@ EOC
 my ($status, $out) = config_test("PayloadChatMount /chat/api\n"
                                  . "PayloadChatMaxBodySize 4096\n"
                                  . "PayloadChatStreamKeepAlive 10\n"
+                                 . "PayloadChatTombstoneRetention 0\n"
                                  . "PayloadChatCORSOrigins https://a.example *\n");
 is $status, 0, 'valid directives pass' or diag $out;
 
@@ -54,6 +55,10 @@ my @bad = (
     ['PayloadChatAccess everyone', 'PayloadChatAccess'],
     ['PayloadChatSecret short', 'PayloadChatSecret'],
     ['PayloadChatMaxLimit 0', 'PayloadChatMaxLimit'],
+    ['PayloadChatTombstoneRetention -1', 'PayloadChatTombstoneRetention'],
+    ['PayloadChatTombstoneRetention 1week', 'PayloadChatTombstoneRetention'],
+    ['PayloadChatTombstoneRetention 99999999999',
+     'PayloadChatTombstoneRetention'],
 );
 for my $case (@bad) {
     my ($line, $directive) = @$case;
