@@ -3,8 +3,11 @@
 # older commit (OLD, default HEAD~1), alternated ROUNDS times on one
 # database (DB=pgsql or sqlite3), emptied before each go.  Prints req/s per
 # go and the median of each build.  EDIT=1: PATCHes of one message instead;
-# FIND=N: finds (limit 10, depth 1) over N messages put in beforehand.
+# FIND=N: finds (limit 10, depth 1) over N messages put in beforehand;
+# STREAM=N: the children's memory per subscriber (KiB, RSS growth over N)
+# of N streams that receive SSE_M (5) messages, with their p99 latency.
 #   OLD=abc123 ROUNDS=5 DB=pgsql sh bench/ab_post.sh
+#   OLD=abc123 STREAM=5000 DB=sqlite3 sh bench/ab_post.sh
 set -eu
 . "$(dirname "$0")/common.sh"
 NEW_TOP=$TOP
@@ -23,6 +26,11 @@ make -C "$OLD_TOP" -s build >/dev/null 2>&1
 PGDIR=$(mktemp -d /tmp/pchat-ab-pg.XXXXXX)
 chmod 755 "$PGDIR" "$OLD_TOP"
 mkdir -p "$OUT"
+UNIT="req/s"
+if [ -n "${STREAM:-}" ]; then
+    UNIT="KiB/subscriber"
+    cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$NEW_TOP/bench/sseload.c"
+fi
 
 cleanup() {
     stop_apache "$OUT/ab" >/dev/null 2>&1 || true
@@ -55,19 +63,39 @@ seed_messages() {
     fi
 }
 
-# one_go TREE: req/s of wrk on a fresh node built from TREE
+# streams: "KiB/subscriber note" for STREAM subscribers on the node
+streams() {
+    base=$(apache_rss_threads "$OUT/ab" | cut -d' ' -f1)
+    r=$("$OUT/sseload" -n "$STREAM" -m "${SSE_M:-5}" -d 100 -P "$PORT" -j \
+        -s "/api/messages/sse?since=0" -p /api/messages)
+    after=$(apache_rss_threads "$OUT/ab" | cut -d' ' -f1)
+    echo "$r" | awk -v b="$base" -v a="$after" -v n="$STREAM" '
+        { for (i = 1; i < NF; i++) v[$i] = $(i + 1) }
+        END { printf "%.1f p99_ms=%s connected=%s lost=%s\n", (a - b) / n,
+                     v["p99_ms"], v["connected"], v["lost"] }'
+}
+
+# one_go TREE: "value note" (req/s and non-2xx answers of wrk, or what
+# streams prints) on a fresh node built from TREE
 one_go() {
     [ "$DB" = pgsql ] && sh "$NEW_TOP/scripts/pg.sh" reset "$PGDIR" "$PGPORT" >/dev/null
     TOP=$1
     start_apache "$PORT" "$OUT/ab" "ThreadsPerChild 32
 MaxRequestWorkers 64
 ServerLimit 2
+PayloadChatStreamMaxSubscribers 20000
+PayloadChatStreamMaxPerClient 20000
 $DBLINE" >/dev/null
     TOP=$NEW_TOP
     for u in a b; do
         curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
             -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
     done
+    if [ -n "${STREAM:-}" ]; then
+        streams
+        stop_apache "$OUT/ab"
+        return
+    fi
     script=post.lua path=/api/messages
     if [ -n "${FIND:-}" ]; then
         seed_messages "$FIND"
@@ -81,7 +109,7 @@ $DBLINE" >/dev/null
     wrk -t1 -c16 -d"$DUR" -s "$NEW_TOP/bench/$script" \
         "http://127.0.0.1:$PORT$path" \
         | awk '/^Requests\/sec/ {s = $2} /Non-2xx/ {bad = $5}
-               END {printf "%.0f %d\n", s, bad}'
+               END {printf "%.0f non-2xx=%d\n", s, bad}'
     stop_apache "$OUT/ab"
 }
 
@@ -96,10 +124,10 @@ for r in $(seq 1 "$ROUNDS"); do
         tree=$NEW_TOP
         [ "$build" = old ] && tree=$OLD_TOP
         set -- $(one_go "$tree")
-        echo "round $r $build ($DB): $1 req/s (non-2xx $2)"
+        echo "round $r $build ($DB): $1 $UNIT ($2${3:+ $3}${4:+ $4})"
         echo "$1" >> "$OUT/ab-$build.txt"
     done
 done
 old=$(median < "$OUT/ab-old.txt")
 new=$(median < "$OUT/ab-new.txt")
-echo "median old ($OLD) $old req/s, new $new req/s, new/old $(echo "$new $old" | awk '{printf "%.2f", $1 / $2}')"
+echo "median old ($OLD) $old $UNIT, new $new $UNIT, new/old $(echo "$new $old" | awk '{printf "%.2f", $1 / $2}')"

@@ -27,6 +27,7 @@
 #include "apr_lib.h"
 #include "apr_allocator.h"
 #include "ap_mpm.h"
+#include "mpm_common.h"
 #include "http_core.h"
 #include "pchat_stream.h"
 #include "pchat_config.h"
@@ -46,8 +47,6 @@
 /* A subscriber that found no database connection tries again after this
  * (not at every hub tick while the database is away). */
 #define DB_RETRY apr_time_from_sec(1)
-/* Free blocks a parked stream's connection hands back (see shed_cache). */
-#define SHED_BLOCKS 4
 
 /* The hub's clock: what it remembers between two of its ticks. */
 typedef struct hub_clock {
@@ -941,29 +940,24 @@ static int can_suspend(request_rec *r)
  * The event MPM gives each connection an allocator of its own that caches
  * the blocks freed to it (MaxMemFree is unlimited by default), and the
  * 8 KiB block that read the request's headers waits in that cache for the
- * life of the stream.  Take the cached blocks out and give them back to
- * malloc, and cache none from now on: a parked stream allocates nothing
- * more from its connection, whose pool is destroyed when the stream ends.
- * (Setting MaxMemFree low for the whole server does the same for streams,
- * but makes every REST request allocate afresh: 4x slower finds.) */
-static void shed_cache(conn_rec *c)
+ * life of the stream.  Take the smallest cached block out and give it back
+ * to malloc: with the cache limit at its least for that moment, the
+ * allocator frees it instead of caching it.  (Setting MaxMemFree low for
+ * the whole server sheds it too, but makes every REST request allocate
+ * afresh: finds were 4x slower.) */
+static void shed_cached_block(conn_rec *c)
 {
     apr_allocator_t *a = apr_pool_allocator_get(c->pool);
-    apr_memnode_t *taken[SHED_BLOCKS];
-    int i;
+    apr_memnode_t *block;
 
     if (!a || apr_allocator_owner_get(a) != c->pool) {
         return;   /* shared with other connections: leave it alone */
     }
     apr_allocator_max_free_set(a, 1);
-    for (i = 0; i < SHED_BLOCKS; i++) {
-        taken[i] = apr_allocator_alloc(a, 1);   /* the smallest cached */
+    if ((block = apr_allocator_alloc(a, 1)) != NULL) {
+        apr_allocator_free(a, block);
     }
-    for (i = 0; i < SHED_BLOCKS; i++) {
-        if (taken[i]) {
-            apr_allocator_free(a, taken[i]);    /* over max_free: freed */
-        }
-    }
+    apr_allocator_max_free_set(a, ap_max_mem_free);
 }
 
 /* Parks the subscriber with the hub; the handler then returns SUSPENDED.
@@ -976,7 +970,7 @@ static void park(pchat_sub *sub)
 
     apr_socket_timeout_set(sock, SLOW_READER_TIMEOUT);
     apr_os_sock_get(&sub->fd, sock);
-    shed_cache(sub->r->connection);
+    shed_cached_block(sub->r->connection);
     /* The first callback waits until the MPM has surely finished its own
      * suspend bookkeeping on this connection. */
     sub->not_before = apr_time_now() + FIRST_TICK_DELAY;
