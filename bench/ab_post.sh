@@ -5,9 +5,11 @@
 # go and the median of each build.  EDIT=1: PATCHes of one message instead;
 # FIND=N: finds (limit 10, depth 1) over N messages put in beforehand;
 # STREAM=N: the children's memory per subscriber (KiB, RSS growth over N)
-# of N streams that receive SSE_M (5) messages, with their p99 latency.
+# of N streams that receive SSE_M (5) messages, with their p99 latency;
+# IDLE=N: the children's CPU seconds in 20 s while N streams sit idle.
 #   OLD=abc123 ROUNDS=5 DB=pgsql sh bench/ab_post.sh
 #   OLD=abc123 STREAM=5000 DB=sqlite3 sh bench/ab_post.sh
+#   OLD=abc123 IDLE=10000 DB=sqlite3 sh bench/ab_post.sh
 set -eu
 . "$(dirname "$0")/common.sh"
 NEW_TOP=$TOP
@@ -27,8 +29,9 @@ PGDIR=$(mktemp -d /tmp/pchat-ab-pg.XXXXXX)
 chmod 755 "$PGDIR" "$OLD_TOP"
 mkdir -p "$OUT"
 UNIT="req/s"
-if [ -n "${STREAM:-}" ]; then
-    UNIT="KiB/subscriber"
+[ -n "${STREAM:-}" ] && UNIT="KiB/subscriber"
+[ -n "${IDLE:-}" ] && UNIT="CPU-s/20s"
+if [ -n "${STREAM:-}${IDLE:-}" ]; then
     cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$NEW_TOP/bench/sseload.c"
 fi
 
@@ -75,6 +78,30 @@ streams() {
                      v["p99_ms"], v["connected"], v["lost"] }'
 }
 
+# utime + stime of the children, in clock ticks
+children_cpu() {
+    t=0
+    for p in $(pgrep -P "$(cat "$OUT/ab/httpd.pid")"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
+
+# idle_streams: "CPU-seconds note" of the children over 20 s while IDLE
+# subscribers (connected 8 s before) receive nothing but keep-alives
+idle_streams() {
+    "$OUT/sseload" -n "$IDLE" -P "$PORT" -s "/api/messages/sse?since=0" \
+        -i 28 > "$OUT/ab-idle.txt" &
+    sleep 8
+    a=$(children_cpu)
+    sleep 20
+    b=$(children_cpu)
+    wait
+    echo "$a $b $(getconf CLK_TCK)" | awk '{printf "%.2f", ($2 - $1) / $3}'
+    awk '{ for (i = 1; i < NF; i++) if ($i == "connected") c = $(i + 1) }
+         END { printf " connected=%s\n", c }' "$OUT/ab-idle.txt"
+}
+
 # one_go TREE: "value note" (req/s and non-2xx answers of wrk, or what
 # streams prints) on a fresh node built from TREE
 one_go() {
@@ -91,8 +118,8 @@ $DBLINE" >/dev/null
         curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
             -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
     done
-    if [ -n "${STREAM:-}" ]; then
-        streams
+    if [ -n "${STREAM:-}${IDLE:-}" ]; then
+        if [ -n "${STREAM:-}" ]; then streams; else idle_streams; fi
         stop_apache "$OUT/ab"
         return
     fi

@@ -44,6 +44,10 @@
 #define HUB_EXIT 2       /* the child exits now */
 #define FIRST_TICK_DELAY apr_time_from_msec(50)
 #define SLOW_READER_TIMEOUT apr_time_from_sec(5)
+/* The hub looks at its parked subscribers for keep-alives' sake at most
+ * this often (a keep-alive is late by at most this); for a change, a new
+ * or a returning subscriber at its next tick. */
+#define PING_WALK_MIN apr_time_from_msec(100)
 /* A subscriber that found no database connection tries again after this
  * (not at every hub tick while the database is away). */
 #define DB_RETRY apr_time_from_sec(1)
@@ -68,6 +72,14 @@ typedef struct pchat_hub {
     int stopping;                 /* HUB_STOPPING or HUB_EXIT */
     int subscribers;              /* in this process */
     struct pchat_sub *parked;     /* suspended subscribers */
+    /* When the parked list must be walked again (guarded by mu): a walk
+     * visits every subscriber, a cache miss each, so it is done when
+     * something happened (dirty) or a deadline came (wake_at), not at
+     * every tick. */
+    int dirty;
+    apr_time_t wake_at;           /* a parked one may read a change then */
+    apr_time_t ping_at;           /* a parked one has a keep-alive due */
+    apr_time_t next_ping_walk;
     /* Frames already read for (cursor, filter) at cache_known, so that
      * subscribers that share a filter share one database read. */
     apr_thread_mutex_t *read_mu;  /* one stream read at a time */
@@ -128,6 +140,7 @@ static void hub_probe(pchat_hub *hub, apr_pool_t *p)
     apr_thread_mutex_lock(hub->mu);
     if (!rv && max > hub->known_seq) {
         hub->known_seq = max;
+        hub->dirty = 1;
         apr_thread_cond_broadcast(hub->changed);
     }
     apr_thread_mutex_unlock(hub->mu);
@@ -162,6 +175,7 @@ static void find_gone(pchat_hub *hub, apr_pool_t *p)
     if (n && poll(pfds, n, 0) > 0) {
         for (i = 0, sub = hub->parked; sub; sub = sub->next, i++) {
             if (pfds[i].revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) {
+                hub->dirty |= !sub->gone;
                 sub->gone = 1;
             }
         }
@@ -169,21 +183,83 @@ static void find_gone(pchat_hub *hub, apr_pool_t *p)
     apr_thread_mutex_unlock(hub->mu);
 }
 
+/* Lowers the hub's deadlines to a parked subscriber's that has no work
+ * now (hub->mu held): a change to read once not_before passes, or a
+ * keep-alive. */
+static void note_deadline(pchat_hub *hub, const pchat_sub *sub)
+{
+    if (hub->known_seq > sub->checked || sub->gone) {
+        if (sub->not_before < hub->wake_at) {
+            hub->wake_at = sub->not_before;
+        }
+    }
+    else {
+        apr_time_t at = sub->next_ping > sub->not_before ? sub->next_ping
+                                                         : sub->not_before;
+        if (at < hub->ping_at) {
+            hub->ping_at = at;
+        }
+    }
+}
+
+static int has_work(const pchat_hub *hub, const pchat_sub *sub,
+                    apr_time_t now)
+{
+    return now >= sub->not_before
+           && (hub->known_seq > sub->checked || now >= sub->next_ping
+               || sub->gone || hub->stopping);
+}
+
+/* Tells the hub when to look at a subscriber that parks (hub->mu held):
+ * at its next tick if it has work now, else by its deadline. */
+static void note_parked(pchat_hub *hub, pchat_sub *sub, apr_time_t now)
+{
+    sub->state = SUB_PARKED;
+    if (has_work(hub, sub, now)) {
+        hub->dirty = 1;
+    }
+    else {
+        note_deadline(hub, sub);
+    }
+}
+
+/* Whether the parked list is worth a walk now (hub->mu held). */
+static int walk_due(const pchat_hub *hub, apr_time_t now)
+{
+    return hub->dirty || hub->stopping || now >= hub->wake_at
+           || (now >= hub->ping_at && now >= hub->next_ping_walk);
+}
+
 /* Hands every parked subscriber that has work to a worker thread. */
 static void schedule_due(pchat_hub *hub, apr_pool_t *p)
 {
-    apr_array_header_t *due = apr_array_make(p, 16, sizeof(pchat_sub *));
+    apr_array_header_t *due;
     apr_time_t now = apr_time_now();
     pchat_sub *sub;
     int i;
 
     apr_thread_mutex_lock(hub->mu);
+    if (!walk_due(hub, now)) {
+        apr_thread_mutex_unlock(hub->mu);
+        return;
+    }
+    hub->dirty = 0;
+    hub->wake_at = APR_INT64_MAX;
+    if (now >= hub->ping_at) {
+        hub->next_ping_walk = now + PING_WALK_MIN;
+    }
+    hub->ping_at = APR_INT64_MAX;
+    due = apr_array_make(p, 16, sizeof(pchat_sub *));
     for (sub = hub->parked; sub; sub = sub->next) {
-        if (sub->state == SUB_PARKED && now >= sub->not_before
-            && (hub->known_seq > sub->checked || now >= sub->next_ping
-                || sub->gone || hub->stopping)) {
+        if (sub->state != SUB_PARKED) {
+            continue;   /* noted again when it parks */
+        }
+        if (has_work(hub, sub, now)) {
             sub->state = SUB_SCHEDULED;
             APR_ARRAY_PUSH(due, pchat_sub *) = sub;
+        }
+        else {
+            note_deadline(hub, sub);
         }
     }
     apr_thread_mutex_unlock(hub->mu);
@@ -192,7 +268,7 @@ static void schedule_due(pchat_hub *hub, apr_pool_t *p)
         /* A scheduled subscriber is touched by nobody but its callback. */
         if (ap_mpm_register_timed_callback(0, sub_tick, sub) != APR_SUCCESS) {
             apr_thread_mutex_lock(hub->mu);
-            sub->state = SUB_PARKED;
+            note_parked(hub, sub, now);   /* tried again at the next tick */
             apr_thread_mutex_unlock(hub->mu);
         }
     }
@@ -919,7 +995,7 @@ static void sub_tick(void *baton)
         return;
     }
     apr_thread_mutex_lock(hub->mu);
-    sub->state = SUB_PARKED;
+    note_parked(hub, sub, apr_time_now());
     apr_thread_mutex_unlock(hub->mu);
 }
 
@@ -975,13 +1051,13 @@ static void park(pchat_sub *sub)
      * suspend bookkeeping on this connection. */
     sub->not_before = apr_time_now() + FIRST_TICK_DELAY;
     apr_thread_mutex_lock(hub->mu);
-    sub->state = SUB_PARKED;
     sub->prev = NULL;
     sub->next = hub->parked;
     if (hub->parked) {
         hub->parked->prev = sub;
     }
     hub->parked = sub;
+    note_parked(hub, sub, apr_time_now());
     apr_thread_mutex_unlock(hub->mu);
 }
 
