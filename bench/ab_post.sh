@@ -78,24 +78,15 @@ streams() {
                      v["p99_ms"], v["connected"], v["lost"] }'
 }
 
-# utime + stime of the children, in clock ticks
-children_cpu() {
-    t=0
-    for p in $(pgrep -P "$(cat "$OUT/ab/httpd.pid")"); do
-        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-    done
-    echo "$t"
-}
-
 # idle_streams: "CPU-seconds note" of the children over 20 s while IDLE
 # subscribers (connected 8 s before) receive nothing but keep-alives
 idle_streams() {
     "$OUT/sseload" -n "$IDLE" -P "$PORT" -s "/api/messages/sse?since=0" \
         -i 28 > "$OUT/ab-idle.txt" &
     sleep 8
-    a=$(children_cpu)
+    a=$(apache_cpu_ticks "$OUT/ab")
     sleep 20
-    b=$(children_cpu)
+    b=$(apache_cpu_ticks "$OUT/ab")
     wait
     echo "$a $b $(getconf CLK_TCK)" | awk '{printf "%.2f", ($2 - $1) / $3}'
     awk '{ for (i = 1; i < NF; i++) if ($i == "connected") c = $(i + 1) }

@@ -32,6 +32,16 @@ stop_apache() {
     sleep 1
 }
 
+# CPU time (utime + stime, clock ticks) of Apache's children.
+apache_cpu_ticks() {
+    ppid=$(cat "$1/httpd.pid")
+    t=0
+    for p in $(pgrep -P "$ppid"); do
+        t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+    done
+    echo "$t"
+}
+
 # Total RSS (KiB) and threads of Apache's children.
 apache_rss_threads() {
     ppid=$(cat "$1/httpd.pid")

@@ -121,8 +121,8 @@ apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv)
     return max;
 }
 
-void pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
-                                 apr_pool_t *p)
+int pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
+                                apr_pool_t *p)
 {
     int retention = pchat_conf_tombstone_s(s), nrows = 0;
     pchat_conn *c = conn;
@@ -131,10 +131,10 @@ void pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
     if (!retention || !pchat_db_purge_turn(pchat_store_db(s),
                                            retention < PURGE_EVERY_MAX
                                            ? retention : PURGE_EVERY_MAX)) {
-        return;
+        return 0;
     }
     if (!c && !(c = pchat_conn_acquire_server(s))) {
-        return;
+        return 1;
     }
     sql = pchat_sql_make(p, "DELETE FROM messages WHERE deleted = 1 "
                             "AND updated_at < ");
@@ -148,6 +148,7 @@ void pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
     if (!conn) {
         pchat_conn_release(c);
     }
+    return 1;
 }
 
 /* Every change to a message (create, edit, delete) takes the next seq, and

@@ -47,9 +47,10 @@ apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv);
  * retention, all but the newest change: MAX(seq) must never go back, or a
  * new message would take a number that a client's cursor has passed.
  * conn may be NULL: one is taken for it.  A failure is logged; the
- * tombstones wait for the next turn. */
-void pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
-                                 apr_pool_t *p);
+ * tombstones wait for the next turn.  Returns 1 when it was the turn (p
+ * was used), else 0. */
+int pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
+                                apr_pool_t *p);
 
 /* The doc with this id at depth, or NULL (*rv says whether it failed). */
 json_t *pchat_docs_by_id(pchat_conn *conn, apr_pool_t *p,

@@ -309,7 +309,9 @@ static void hub_tick(pchat_hub *hub, hub_clock *hc)
         hub_probe(hub, hc->p);
         apr_pool_clear(hc->p);
     }
-    pchat_docs_purge_tombstones(hub->s, NULL, hc->p);
+    if (pchat_docs_purge_tombstones(hub->s, NULL, hc->p)) {
+        apr_pool_clear(hc->p);
+    }
     if (mpm_stopping()) {
         apr_thread_mutex_lock(hub->mu);
         hub->stopping = hub->stopping ? hub->stopping : HUB_STOPPING;

@@ -7,22 +7,16 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
-use JSON::PP ();
 use Time::HiRes qw(time sleep);
 use PChat::Test;
 use PChat::SSE;
 
-my $json = JSON::PP->new->utf8;
 on_server('pchat_purge');
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('purge');
 my $filter = "where[content][like]=$tag";
 
-sub docs_of {
-    my ($kind, @ev) = @_;
-    return map { @{$json->decode($_->{data})} }
-           grep { ($_->{event} // '') eq $kind } @ev;
-}
+sub docs_of { PChat::SSE::docs_of(@_) }
 
 # The changes after $cursor up to the delete of $last_id: (deleted ids,
 # id of the frame that carried $last_id's delete).  Each resume has a

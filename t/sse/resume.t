@@ -5,20 +5,15 @@ use warnings FATAL => 'all';
 use FindBin;
 use lib "$FindBin::Bin/../lib";
 use Test::More;
-use JSON::PP ();
 use PChat::Test;
 use PChat::SSE;
 use Apache::Test ();
 
-my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('resume');
 my $filter = "where[content][like]=$tag";
 
-sub messages_of {
-    return map { @{$json->decode($_->{data})} }
-           grep { ($_->{event} // '') eq 'message' } @_;
-}
+sub messages_of { PChat::SSE::docs_of('message', @_) }
 
 sub until_content {
     my ($s, $want) = @_;

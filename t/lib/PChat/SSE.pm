@@ -9,6 +9,14 @@ use IO::Socket::INET ();
 use IO::Select ();
 use Time::HiRes qw(time);
 use Apache::TestRequest ();
+use JSON::PP ();
+
+# The docs of the events of one kind ('message' or 'delete'), in order.
+sub docs_of {
+    my ($kind, @events) = @_;
+    return map { @{JSON::PP::decode_json($_->{data})} }
+           grep { ($_->{event} // '') eq $kind } @events;
+}
 
 # Opens $path on the test server.
 sub open {
