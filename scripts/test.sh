@@ -6,7 +6,8 @@
 # and UBSan (PCHAT_SANITIZE=none: the plain build there too; =sqlite3: the
 # sanitizer pass on sqlite instead), then t/cluster/wakeup.t under prefork.  PCHAT_BACKENDS="sqlite3" limits it to
 # one backend, PCHAT_TESTS="t/cluster t/api/crud.t" to some tests (event
-# MPM only).
+# MPM only), PCHAT_TEST_PORT=8600 a fixed first port (the virtual hosts take
+# the ports after it) so that two checkouts can run their suites at once.
 # Exits non-zero on any failure, on a crash in the error log, and when no
 # test ran.  Called by `make test` after the build.
 set -u
@@ -116,7 +117,7 @@ run_suite() {
     export PCHAT_MPM
     out=$(mktemp)
     perl t/TEST -httpd "$HTTPD" -apxs /usr/bin/apxs \
-        -httpd_conf "$TOP/t/conf/base.conf" -port select -trace=error \
+        -httpd_conf "$TOP/t/conf/base.conf" -port "${PCHAT_TEST_PORT:-select}" -trace=error \
         -order=random ${PCHAT_VERBOSE:+-verbose} "$@" 2>&1 | tee "$out"
     status=$(grep -q "^Result: PASS" "$out" && echo 0 || echo 1)
     if ! grep -Eq "^Files=[0-9]+, Tests=[1-9]" "$out"; then
