@@ -43,13 +43,31 @@ static int pchat_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
     return apr_dbd_init(pconf) == APR_SUCCESS ? OK : !OK;
 }
 
+/* Every configuration mistake is found here, where `apachectl -t` sees it,
+ * rather than in post_config, where it would stop a graceful restart. */
+static int pchat_check_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    const char *err = pchat_conf_check(ptemp, s);
+
+    if (!err) {
+        err = pchat_store_check(ptemp, s);
+    }
+    if (err) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00002)
+                     "%s", err);
+        return !OK;
+    }
+    return OK;
+}
+
 static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
-    const char *err = pchat_conf_check(pconf, s);
+    const char *err = pchat_conf_make_startup_secret(pconf);
 
     if (err) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00002)
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PCHAT_LOGNO(00003)
                      "%s", err);
         return !OK;
     }
@@ -86,6 +104,7 @@ static void pchat_child_status(server_rec *s, pid_t pid, ap_generation_t gen,
 static void pchat_register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(pchat_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(pchat_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(pchat_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(pchat_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_status(pchat_child_status, NULL, NULL, APR_HOOK_MIDDLE);

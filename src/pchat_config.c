@@ -158,15 +158,23 @@ const char *pchat_conf_secret(const server_rec *s)
 const char *pchat_conf_check(apr_pool_t *p, server_rec *s)
 {
     server_rec *vs;
-    unsigned char random[32];
 
     for (vs = s; vs; vs = vs->next) {
         if (pchat_conf_access(vs) == PCHAT_ACCESS_MEMBERS
             && !pchat_conf(vs)->secret) {
-            return "PayloadChatAccess members needs PayloadChatSecret "
-                   "(at least 32 characters)";
+            return apr_psprintf(p, "PayloadChatAccess: members needs "
+                                "PayloadChatSecret (at least 32 characters)"
+                                " in %s:%d", vs->defn_name ? vs->defn_name
+                                : "the main server", vs->defn_line_number);
         }
     }
+    return NULL;
+}
+
+const char *pchat_conf_make_startup_secret(apr_pool_t *p)
+{
+    unsigned char random[32];
+
     /* p is pconf: made again at each (re)start, like the secret */
     if (apr_generate_random_bytes(random, sizeof(random)) != APR_SUCCESS) {
         return "cannot read random bytes for the token secret";

@@ -83,8 +83,12 @@ int pchat_conf_max_where_terms(const server_rec *s);
 int pchat_conf_max_streams_per_client(const server_rec *s);
 int pchat_conf_max_logins_per_minute(const server_rec *s);
 /* Checks what only the whole configuration can tell (a secret when
- * members mode is on); returns an error text or NULL. */
+ * members mode is on); returns an error text naming the directive, or
+ * NULL.  Runs in check_config, so `apachectl -t` reports it. */
 const char *pchat_conf_check(apr_pool_t *p, server_rec *s);
+/* Makes the secret open mode signs with when none is configured (once per
+ * (re)start); returns an error text or NULL. */
+const char *pchat_conf_make_startup_secret(apr_pool_t *p);
 /* True when the Origin may use the API from a browser. */
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
 

@@ -902,6 +902,55 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
     return err;
 }
 
+/* The nearest existing directory on the way to the sqlite file must be a
+ * directory (the file's own directory is made at startup when missing),
+ * and the file, when there, a regular file. */
+static const char *check_sqlite_path(apr_pool_t *p, const char *file)
+{
+    char *dir = apr_pstrdup(p, file);
+    apr_finfo_t fi;
+
+    if (apr_stat(&fi, file, APR_FINFO_TYPE, p) == APR_SUCCESS
+        && fi.filetype != APR_REG) {
+        return apr_psprintf(p, "%s is not a regular file", file);
+    }
+    do {    /* up one level: cut the last "/name" */
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir) {
+            return NULL;
+        }
+        *slash = '\0';
+    } while (apr_stat(&fi, dir, APR_FINFO_TYPE, p) != APR_SUCCESS);
+    if (fi.filetype != APR_DIR) {
+        return apr_psprintf(p, "%s is not a directory", dir);
+    }
+    return NULL;
+}
+
+const char *pchat_store_check(apr_pool_t *p, server_rec *s)
+{
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        const char *driver = pchat_conf_db_driver(vs);
+        const apr_dbd_driver_t *d;
+        const char *err = NULL;
+
+        if (apr_dbd_get_driver(p, driver, &d) != APR_SUCCESS) {
+            err = apr_psprintf(p, "the APR DBD driver '%s' is not available"
+                               " (Debian package libaprutil1-dbd-%s)",
+                               driver, driver);
+        }
+        else if (!strcmp(driver, "sqlite3")) {
+            err = check_sqlite_path(p, pchat_conf_db_params(p, vs));
+        }
+        if (err) {
+            return apr_psprintf(p, "PayloadChatDatabase: %s", err);
+        }
+    }
+    return NULL;
+}
+
 /* An earlier server with the same database, whose store can be shared. */
 static pchat_db *same_db(apr_pool_t *p, server_rec *first, server_rec *vs)
 {

@@ -34,6 +34,10 @@ void pchat_store_pre_config(apr_pool_t *pconf);
 
 /* Opens the database once in the parent: creates its directory, migrates
  * the schema, hands files to the child user.  Returns an error text. */
+/* Checks each server's database settings without opening anything (the
+ * DBD driver loads, a sqlite path can be made); an error text naming
+ * PayloadChatDatabase, or NULL.  Runs in check_config (`apachectl -t`). */
+const char *pchat_store_check(apr_pool_t *p, server_rec *s);
 const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
                               server_rec *s);
 /* A pool destroyed with parent, after all of parent's sub-pools (request

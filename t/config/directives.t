@@ -67,4 +67,32 @@ for my $case (@bad) {
     like $out, qr/\Q$directive\E:/, "the error names $directive";
 }
 
+# Mistakes only the whole configuration shows: `apachectl -t` (the
+# check_config hook) refuses them, so a graceful restart never meets them.
+my $file = "$dir/not-a-dir";
+open my $plain, '>', $file or die "$file: $!";
+close $plain;
+my @whole = (
+    ["PayloadChatAccess members\n", 'PayloadChatAccess',
+     'members without a secret'],
+    ["<VirtualHost 127.0.0.1:2>\nPayloadChatAccess members\n</VirtualHost>\n",
+     'PayloadChatAccess', 'members without a secret in a virtual host'],
+    ["PayloadChatDatabase sqlite3 $file/chat.sqlite\n", 'PayloadChatDatabase',
+     'a sqlite path under a file'],
+    ["PayloadChatDatabase sqlite3 $dir\n", 'PayloadChatDatabase',
+     'a sqlite path that is a directory'],
+);
+for my $case (@whole) {
+    my ($lines, $directive, $what) = @$case;
+    ($status, $out) = config_test($lines);
+    isnt $status, 0, "configtest refuses $what";
+    like $out, qr/\Q$directive\E:/, "the error names $directive ($what)";
+    unlike $out, qr/Syntax OK/, "no 'Syntax OK' for $what";
+}
+($status, $out) = config_test("PayloadChatAccess members\n"
+    . "PayloadChatSecret test-secret-0123456789abcdef0123456789\n"
+    . "PayloadChatDatabase sqlite3 $dir/new/sub/chat.sqlite\n");
+is $status, 0, 'members with a secret and a sqlite file still to make pass'
+    or diag $out;
+
 done_testing;
