@@ -4,6 +4,7 @@
 APXS     ?= apxs
 PORT     ?= 8080
 RUNDIR   ?= $(CURDIR)/run
+CONF     ?=
 CFLAGS_W  = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter
 SAN      ?=
 SRCS      = mod_payloadchat.c $(wildcard src/*.c)
@@ -19,7 +20,8 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # What the tests need beyond the service: PostgreSQL for the second backend,
 # Chromium (and Node, when the machine has none) for the browser tests.
-TEST_PKGS = postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
+TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
+            postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
             $(if $(shell command -v node),,nodejs npm)
 
 .PHONY: all deps deps-test build build-asan run test fuzz valgrind install clean format
@@ -52,7 +54,7 @@ $(ASAN_DIR)/.libs/mod_payloadchat.so: $(SRCS) $(HDRS) Makefile
 	    $(SRCS) $(LIBS) >/dev/null
 
 run: deps build
-	@sh scripts/run.sh "$(PORT)" "$(RUNDIR)"
+	@sh scripts/run.sh "$(PORT)" "$(RUNDIR)" "$(CONF)"
 
 test: deps-test build build-asan
 	@sh scripts/test.sh
