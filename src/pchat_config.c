@@ -19,6 +19,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
 {
     pchat_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
+    conf->enabled = -1;
     conf->db_max = -1;
     conf->sqlite_sync = PCHAT_SYNC_UNSET;
     conf->max_body = -1;
@@ -53,6 +54,10 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     const pchat_server_conf *base = basev, *add = addv;
     pchat_server_conf *conf = apr_pcalloc(p, sizeof(*conf));
 
+    /* a mount set in the virtual host itself switches it on; one inherited
+     * from the main server does not */
+    conf->enabled = add->enabled >= 0 ? add->enabled
+                    : add->mount ? 1 : base->enabled;
     MERGE(mount, NULL);
     MERGE(db_driver, NULL);
     MERGE(db_params, NULL);
@@ -82,6 +87,17 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_streams_per_client, -1);
     MERGE(max_logins_per_minute, -1);
     return conf;
+}
+
+int pchat_conf_enabled(const server_rec *s)
+{
+    const pchat_server_conf *conf = pchat_conf(s);
+
+    if (conf->enabled >= 0) {
+        return conf->enabled;
+    }
+    /* the main server's own config was never merged: its mount is its own */
+    return !s->is_virtual && conf->mount != NULL;
 }
 
 const char *pchat_conf_mount(const server_rec *s)
@@ -160,7 +176,8 @@ const char *pchat_conf_check(apr_pool_t *p, server_rec *s)
     server_rec *vs;
 
     for (vs = s; vs; vs = vs->next) {
-        if (pchat_conf_access(vs) == PCHAT_ACCESS_MEMBERS
+        if (pchat_conf_enabled(vs)
+            && pchat_conf_access(vs) == PCHAT_ACCESS_MEMBERS
             && !pchat_conf(vs)->secret) {
             return apr_psprintf(p, "PayloadChatAccess: members needs "
                                 "PayloadChatSecret (at least 32 characters)"
@@ -396,6 +413,9 @@ static const char *add_cors_origin(cmd_parms *cmd, void *dconf,
 }
 
 const command_rec pchat_directives[] = {
+    AP_INIT_FLAG("PayloadChat", set_flag, SLOT(enabled, 0, 1), RSRC_CONF,
+                 "On: serve the chat API on this server or virtual host "
+                 "(inherited by virtual hosts); Off: not here"),
     AP_INIT_TAKE1("PayloadChatMount", set_mount, NULL, RSRC_CONF,
                   "URL path where the API is mounted (default /api)"),
     AP_INIT_TAKE2("PayloadChatDatabase", set_database, NULL, RSRC_CONF,

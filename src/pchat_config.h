@@ -17,6 +17,7 @@ typedef enum {
 enum { PCHAT_ACCESS_OPEN = 0, PCHAT_ACCESS_MEMBERS = 1 };
 
 typedef struct {
+    int enabled;                 /* PayloadChat On|Off; -1 unset */
     const char *mount;           /* URL prefix of the API */
     const char *db_driver;       /* apr_dbd driver name */
     const char *db_params;       /* apr_dbd parameters (sqlite: file path) */
@@ -54,6 +55,10 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s);
 void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv);
 
 pchat_server_conf *pchat_conf(const server_rec *s);
+/* Whether the module serves this server or virtual host at all: `PayloadChat
+ * On` here or inherited from the main server, or PayloadChatMount set in
+ * this very context; `PayloadChat Off` wins.  Elsewhere it does nothing. */
+int pchat_conf_enabled(const server_rec *s);
 const char *pchat_conf_mount(const server_rec *s);
 const char *pchat_conf_db_driver(const server_rec *s);
 const char *pchat_conf_db_params(apr_pool_t *p, const server_rec *s);

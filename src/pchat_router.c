@@ -68,7 +68,7 @@ int pchat_router_claims(const request_rec *r)
     const char *mount = pchat_conf_mount(r->server);
     size_t n = strlen(mount);
 
-    return r->uri && !strncmp(r->uri, mount, n)
+    return pchat_conf_enabled(r->server) && r->uri && !strncmp(r->uri, mount, n)
            && (r->uri[n] == '\0' || r->uri[n] == '/');
 }
 

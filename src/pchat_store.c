@@ -936,6 +936,9 @@ const char *pchat_store_check(apr_pool_t *p, server_rec *s)
         const apr_dbd_driver_t *d;
         const char *err = NULL;
 
+        if (!pchat_conf_enabled(vs)) {
+            continue;
+        }
         if (apr_dbd_get_driver(p, driver, &d) != APR_SUCCESS) {
             err = apr_psprintf(p, "the APR DBD driver '%s' is not available"
                                " (Debian package libaprutil1-dbd-%s)",
@@ -977,6 +980,9 @@ const char *pchat_store_setup(apr_pool_t *pconf, apr_pool_t *ptemp,
         pchat_server_conf *conf = pchat_conf(vs);
         const char *err;
 
+        if (!pchat_conf_enabled(vs)) {
+            continue;       /* no database, no hub: the module is off here */
+        }
         conf->db = same_db(ptemp, s, vs);
         if (!conf->db && (err = open_db(pconf, ptemp, vs, &conf->db))) {
             return err;

@@ -53,6 +53,7 @@ my @bad = (
     ['PayloadChatStreamMode sometimes', 'PayloadChatStreamMode'],
     ['PayloadChatDBMaxConnections -1', 'PayloadChatDBMaxConnections'],
     ['PayloadChatAccess everyone', 'PayloadChatAccess'],
+    ['PayloadChat maybe', 'PayloadChat'],
     ['PayloadChatSecret short', 'PayloadChatSecret'],
     ['PayloadChatMaxLimit 0', 'PayloadChatMaxLimit'],
     ['PayloadChatTombstoneRetention -1', 'PayloadChatTombstoneRetention'],
@@ -64,7 +65,9 @@ for my $case (@bad) {
     my ($line, $directive) = @$case;
     ($status, $out) = config_test("$line\n");
     isnt $status, 0, "'$line' is refused";
-    like $out, qr/\Q$directive\E:/, "the error names $directive";
+    # (On/Off directives are checked by Apache: "X must be On or Off")
+    like $out, qr/\Q$directive\E(:| must be On or Off)/,
+        "the error names $directive";
 }
 
 # Mistakes only the whole configuration shows: `apachectl -t` (the
@@ -73,14 +76,18 @@ my $file = "$dir/not-a-dir";
 open my $plain, '>', $file or die "$file: $!";
 close $plain;
 my @whole = (
-    ["PayloadChatAccess members\n", 'PayloadChatAccess',
+    ["PayloadChat On\nPayloadChatAccess members\n", 'PayloadChatAccess',
      'members without a secret'],
-    ["<VirtualHost 127.0.0.1:2>\nPayloadChatAccess members\n</VirtualHost>\n",
+    ["PayloadChat On\n<VirtualHost 127.0.0.1:2>\nPayloadChatAccess members\n"
+     . "</VirtualHost>\n",
      'PayloadChatAccess', 'members without a secret in a virtual host'],
-    ["PayloadChatDatabase sqlite3 $file/chat.sqlite\n", 'PayloadChatDatabase',
-     'a sqlite path under a file'],
-    ["PayloadChatDatabase sqlite3 $dir\n", 'PayloadChatDatabase',
-     'a sqlite path that is a directory'],
+    ["<VirtualHost 127.0.0.1:2>\nPayloadChatMount /chat\n"
+     . "PayloadChatAccess members\n</VirtualHost>\n",
+     'PayloadChatAccess', 'members without a secret where the mount is set'],
+    ["PayloadChat On\nPayloadChatDatabase sqlite3 $file/chat.sqlite\n",
+     'PayloadChatDatabase', 'a sqlite path under a file'],
+    ["PayloadChat On\nPayloadChatDatabase sqlite3 $dir\n",
+     'PayloadChatDatabase', 'a sqlite path that is a directory'],
 );
 for my $case (@whole) {
     my ($lines, $directive, $what) = @$case;
@@ -90,6 +97,10 @@ for my $case (@whole) {
     unlike $out, qr/Syntax OK/, "no 'Syntax OK' for $what";
 }
 ($status, $out) = config_test("PayloadChatAccess members\n"
+    . "<VirtualHost 127.0.0.1:2>\nPayloadChat Off\n</VirtualHost>\n");
+is $status, 0, 'members without a secret where the module is off passes'
+    or diag $out;
+($status, $out) = config_test("PayloadChat On\nPayloadChatAccess members\n"
     . "PayloadChatSecret test-secret-0123456789abcdef0123456789\n"
     . "PayloadChatDatabase sqlite3 $dir/new/sub/chat.sqlite\n");
 is $status, 0, 'members with a secret and a sqlite file still to make pass'

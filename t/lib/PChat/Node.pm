@@ -43,6 +43,7 @@ LoadModule payloadchat_module "$ENV{PCHAT_MODULE}"
 <IfModule mpm_event_module>
     AsyncRequestWorkerFactor 1000
 </IfModule>
+PayloadChat On
 PayloadChatDatabase $ENV{PCHAT_DB_DRIVER} "$ENV{PCHAT_DB_PARAMS}"
 $extra
 CONF
