@@ -9,6 +9,7 @@
 #include "src/pchat_stream.h"
 #include "src/pchat_auth.h"
 #include "ap_mpm.h"
+#include "http_core.h"
 #include "apr_dbd.h"
 
 /* Claims API URLs before the filesystem mapping sees them. */
@@ -61,6 +62,23 @@ static int pchat_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
+/* One notice per server that serves the chat, at each (re)start, so an
+ * administrator sees what runs where. */
+static void log_what_runs(apr_pool_t *ptemp, server_rec *s)
+{
+    server_rec *vs;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return;     /* the trial read of the configuration */
+    }
+    for (vs = s; vs; vs = vs->next) {
+        if (pchat_conf_enabled(vs)) {
+            ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, vs, PCHAT_LOGNO(00004)
+                         "%s", pchat_conf_describe(ptemp, vs));
+        }
+    }
+}
+
 static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp, server_rec *s)
 {
@@ -81,6 +99,7 @@ static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      "PayloadChatDatabase: %s", err);
         return !OK;
     }
+    log_what_runs(ptemp, s);
     return OK;
 }
 

@@ -1,6 +1,7 @@
 /* Directives of mod_payloadchat.  Every setter validates its value fully, so
  * a bad httpd.conf fails at startup with a message naming the directive. */
 #include "apr_escape.h"
+#include "ap_mpm.h"
 #include "pchat_config.h"
 
 #define DEFAULT_MOUNT "/api"
@@ -198,6 +199,51 @@ const char *pchat_conf_make_startup_secret(apr_pool_t *p)
     }
     startup_secret = apr_pescape_hex(p, random, sizeof(random), 0);
     return NULL;
+}
+
+/* The database parameters fit for a log line: a pgsql conninfo without
+ * its password. */
+static const char *loggable_db_params(apr_pool_t *p, const server_rec *s)
+{
+    const char *params = pchat_conf_db_params(p, s);
+    char *copy, *word, *state;
+    const char *out = "";
+
+    if (strcmp(pchat_conf_db_driver(s), "pgsql")) {
+        return params;
+    }
+    copy = apr_pstrdup(p, params);
+    for (word = apr_strtok(copy, " \t", &state); word;
+         word = apr_strtok(NULL, " \t", &state)) {
+        if (strncasecmp(word, "password", 8)) {
+            out = apr_pstrcat(p, out, *out ? " " : "", word, NULL);
+        }
+    }
+    return out;
+}
+
+const char *pchat_conf_describe(apr_pool_t *p, const server_rec *s)
+{
+    int async = 0;
+
+    ap_mpm_query(AP_MPMQ_IS_ASYNC, &async);
+    return apr_psprintf(
+        p, "%s%s serves the chat at %s: access %s, database %s %s, "
+        "streams %s, body <= %" APR_OFF_T_FMT " bytes, limit <= %d, "
+        "streams <= %d per node and %d per address, logins per address: %s",
+        s->server_hostname ? s->server_hostname : "*",
+        s->port ? apr_psprintf(p, ":%u", (unsigned)s->port) : "",
+        pchat_conf_mount(s),
+        pchat_conf_access(s) == PCHAT_ACCESS_MEMBERS ? "members" : "open",
+        pchat_conf_db_driver(s), loggable_db_params(p, s),
+        pchat_conf_stream_suspend(s) && async
+            ? "suspended (no thread per stream)"
+            : "blocking (a thread per stream)",
+        pchat_conf_max_body(s), pchat_conf_max_limit(s),
+        pchat_conf_max_subscribers(s), pchat_conf_max_streams_per_client(s),
+        pchat_conf_max_logins_per_minute(s)
+            ? apr_psprintf(p, "%d/min", pchat_conf_max_logins_per_minute(s))
+            : "no limit");
 }
 
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin)

@@ -94,6 +94,9 @@ const char *pchat_conf_check(apr_pool_t *p, server_rec *s);
 /* Makes the secret open mode signs with when none is configured (once per
  * (re)start); returns an error text or NULL. */
 const char *pchat_conf_make_startup_secret(apr_pool_t *p);
+/* One line for the error log at startup: where the server serves the chat,
+ * its access mode, database (no password), stream driver and limits. */
+const char *pchat_conf_describe(apr_pool_t *p, const server_rec *s);
 /* True when the Origin may use the API from a browser. */
 int pchat_conf_origin_allowed(const server_rec *s, const char *origin);
 
