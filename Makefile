@@ -24,7 +24,7 @@ TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
             postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
             $(if $(shell command -v node),,nodejs npm)
 
-.PHONY: all deps deps-test build build-asan run test fuzz valgrind install clean format
+.PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall clean format
 
 all: build
 
@@ -69,10 +69,26 @@ valgrind: deps build
 	@sh scripts/deps.sh valgrind
 	@sh scripts/valgrind.sh
 
+# The system Apache: the module, Debian's .load/.conf pair and the web
+# client under $(SHAREDIR); `a2enmod payloadchat` then loads it.
+SHAREDIR ?= /usr/share/payloadchat
+LIBEXEC   = $(shell $(APXS) -q LIBEXECDIR)
+SYSCONF   = $(shell $(APXS) -q SYSCONFDIR)
+
 install: deps build
-	$(APXS) -i -n payloadchat $(MODULE)
+	$(APXS) -i -n payloadchat mod_payloadchat.la
+	install -d $(DESTDIR)$(SYSCONF)/mods-available $(DESTDIR)$(SHAREDIR)/htdocs
 	install -m 644 conf/payloadchat.load conf/payloadchat.conf \
-	    $$($(APXS) -q SYSCONFDIR)/mods-available/
+	    $(DESTDIR)$(SYSCONF)/mods-available/
+	install -m 644 htdocs/* $(DESTDIR)$(SHAREDIR)/htdocs/
+
+# Undoes `make install` (the database, under /var/lib, is left alone).
+uninstall:
+	-a2dismod -q payloadchat 2>/dev/null
+	rm -f $(DESTDIR)$(LIBEXEC)/mod_payloadchat.so \
+	    $(DESTDIR)$(SYSCONF)/mods-available/payloadchat.load \
+	    $(DESTDIR)$(SYSCONF)/mods-available/payloadchat.conf
+	rm -rf $(DESTDIR)$(SHAREDIR)
 
 format:
 	clang-format -i mod_payloadchat.c src/*.c src/*.h
