@@ -5,7 +5,7 @@
 #define PCHAT_QUERY_H
 
 #include "pchat_http.h"
-#include "pchat_store.h"
+#include "pchat_sql.h"
 #include "pchat_collections.h"
 
 typedef struct {
