@@ -8,11 +8,9 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
-#include "unixd.h"
 #include "apr_strings.h"
 
 module AP_MODULE_DECLARE_DATA payloadchat_module;
-unixd_config_rec ap_unixd_config;
 
 static int hexval(int c)
 {

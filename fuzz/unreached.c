@@ -5,12 +5,9 @@
 
 #define UNREACHED(name) void name(void); void name(void) { abort(); }
 UNREACHED(ap_get_brigade)
-UNREACHED(ap_global_mutex_create)
 UNREACHED(ap_log_error_)
 UNREACHED(ap_log_rerror_)
-UNREACHED(ap_make_dirstr_parent)
 UNREACHED(ap_map_http_request_error)
-UNREACHED(ap_mutex_register)
 UNREACHED(ap_runtime_dir_relative)
 UNREACHED(ap_set_content_length)
 UNREACHED(ap_set_content_type)

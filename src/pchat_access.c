@@ -63,6 +63,16 @@ pchat_error *pchat_access_filter(pchat_req *q, pchat_op op, pchat_sql **cond)
     return NULL;
 }
 
+unsigned pchat_access_hidden(pchat_req *q, const pchat_collection *c)
+{
+    /* members see other users as id and email only (reduced_user) */
+    if (members_mode(q) && c == &pchat_users) {
+        return ~(pchat_field_bit_named(c, "id")
+                 | pchat_field_bit_named(c, "email"));
+    }
+    return 0;
+}
+
 pchat_error *pchat_access_check_values(pchat_req *q, const pchat_values *v)
 {
     const pchat_field *sender = pchat_field_find(q->coll, "sender");

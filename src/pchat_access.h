@@ -23,6 +23,11 @@ typedef enum {
  * when unrestricted), or the 403 to send. */
 pchat_error *pchat_access_filter(pchat_req *q, pchat_op op, pchat_sql **cond);
 
+/* The fields of c (bits of PCHAT_FIELD_BIT) the caller cannot read on
+ * every row, hence may not query or sort by: a filter on a field hidden
+ * from a doc would tell its value all the same. */
+unsigned pchat_access_hidden(pchat_req *q, const pchat_collection *c);
+
 /* True when the filter restricts rows (then a missing row is a 403). */
 int pchat_access_restricted(pchat_req *q);
 

@@ -40,7 +40,9 @@ static int unavailable(request_rec *r)
 static int depth_param(pchat_req *q, int *depth)
 {
     pchat_query parsed;
-    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, &parsed);
+    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs,
+                                         pchat_access_hidden(q, q->coll),
+                                         &parsed);
 
     if (err) {
         pchat_send_error(q->r, err);
@@ -50,29 +52,45 @@ static int depth_param(pchat_req *q, int *depth)
     return 0;
 }
 
+/* (where) AND cond */
+static pchat_sql *both(apr_pool_t *p, const pchat_sql *where,
+                       const pchat_sql *cond)
+{
+    pchat_sql *sql = pchat_sql_make(p, "(");
+
+    pchat_sql_cat(sql, where);
+    pchat_sql_add(sql, ") AND ");
+    pchat_sql_cat(sql, cond);
+    return sql;
+}
+
 /* where AND the caller's access filter for op. */
 static pchat_error *scoped(pchat_req *q, pchat_op op, pchat_sql **where)
 {
-    pchat_sql *cond, *both;
+    pchat_sql *cond;
     pchat_error *err = pchat_access_filter(q, op, &cond);
 
-    if (err) {
-        return err;
+    if (!err) {
+        *where = both(q->r->pool, *where, cond);
     }
-    both = pchat_sql_make(q->r->pool, "(");
-    pchat_sql_cat(both, *where);
-    pchat_sql_add(both, ") AND ");
-    pchat_sql_cat(both, cond);
-    *where = both;
-    return NULL;
+    return err;
 }
 
-/* The query parameters of a find or count, access filter included. */
+/* The query parameters of a find or count, access filter included; a
+ * caller the rules turn away gets the 403 before any work on the query. */
 static pchat_error *parse_find(pchat_req *q, pchat_query *pq)
 {
-    pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs, pq);
+    pchat_sql *cond;
+    pchat_error *err = pchat_access_filter(q, PCHAT_OP_READ, &cond);
 
-    return err ? err : scoped(q, PCHAT_OP_READ, &pq->where);
+    if (!err) {
+        err = pchat_query_parse(q->r, q->coll, q->qs,
+                                pchat_access_hidden(q, q->coll), pq);
+    }
+    if (!err) {
+        pq->where = both(q->r->pool, pq->where, cond);
+    }
+    return err;
 }
 
 /* "id = <id of the path>" */
@@ -776,7 +794,8 @@ static pchat_error *bulk_where(pchat_req *q, pchat_sql **where)
                                 "A where query is required to update or "
                                 "delete several documents.");
     }
-    return pchat_where_compile_for(q->r, q->coll, w, where);
+    return pchat_where_compile_for(q->r, q->coll, w,
+                                   pchat_access_hidden(q, q->coll), where);
 }
 
 static int update_many(pchat_write *w)
@@ -900,11 +919,15 @@ int pchat_api_delete_by_id(pchat_req *q)
 
 int pchat_api_delete_many(pchat_req *q)
 {
-    pchat_sql *where;
-    pchat_error *err = bulk_where(q, &where);
+    pchat_sql *where, *allowed;
+    /* the 403 before any work on the query */
+    pchat_error *err = pchat_access_filter(q, PCHAT_OP_DELETE, &allowed);
     json_t *docs;
     int status;
 
+    if (!err) {
+        err = bulk_where(q, &where);
+    }
     if (err) {
         return pchat_send_error(q->r, err);
     }

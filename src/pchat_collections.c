@@ -69,3 +69,10 @@ int pchat_field_readable(const pchat_field *f)
 {
     return f->column && !(f->flags & PCHAT_FF_HIDDEN);
 }
+
+unsigned pchat_field_bit_named(const pchat_collection *c, const char *name)
+{
+    const pchat_field *f = pchat_field_find(c, name);
+
+    return f ? PCHAT_FIELD_BIT(c, f) : 0;
+}

@@ -55,4 +55,9 @@ const pchat_field *pchat_field_find(const pchat_collection *c,
 /* True for fields that have a column and may be read back. */
 int pchat_field_readable(const pchat_field *f);
 
+/* A field's bit in a set of fields of c (a collection has at most 32). */
+#define PCHAT_FIELD_BIT(c, f) (1u << ((f) - (c)->fields))
+/* The bit of the field called name, 0 when there is none. */
+unsigned pchat_field_bit_named(const pchat_collection *c, const char *name);
+
 #endif

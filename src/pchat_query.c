@@ -1,14 +1,19 @@
 /* Payload's query language: qs parsing, where/sort validation, SQL. */
 #include <errno.h>
 #include "apr_lib.h"
+#include "apr_hash.h"
 #include "pchat_query.h"
 #include "pchat_config.h"
 #include "pchat_time.h"
 
 #define QS_MAX_PARAMS 1000   /* qs's parameterLimit */
 #define QS_MAX_DEPTH 10      /* Payload parses with depth 10 */
-#define WHERE_MAX_TERMS 200
-#define LIST_MAX_VALUES 500
+#define QS_ARRAY_LIMIT 1000  /* and arrayLimit 1000: a larger index is a key */
+#define WHERE_MAX_TERMS 200  /* PayloadChatMaxWhereTerms at most */
+#define LIST_MAX_VALUES 500  /* in one in/not_in/all list */
+#define WHERE_MAX_VALUES 1000 /* bound in one where (sqlite allows 32,766) */
+#define LIKE_MAX_WORDS 100   /* in one like */
+#define SORT_MAX_FIELDS 10   /* named in one sort */
 #define DEFAULT_LIMIT 10
 #define DEFAULT_DEPTH 2
 #define MAX_DEPTH 10
@@ -20,79 +25,325 @@ static pchat_error *bad_request(apr_pool_t *p, const char *message)
     return pchat_error_make(p, HTTP_BAD_REQUEST, NULL, NULL, message);
 }
 
-/* Splits "a[b][c]" into "a", "b", "c"; a key whose brackets do not close
- * is one literal name, as in qs. */
-static apr_array_header_t *key_segments(apr_pool_t *p, char *key)
+/* A value as qs's parse builds it, before it becomes JSON: arrays keep
+ * their indexes, sparse until the end, when they are compacted (qs's
+ * `compact`), so "a[3]=x&a[7]=y" is ["x","y"] as in Payload. */
+typedef enum { QS_STRING, QS_TRUE, QS_ARRAY, QS_OBJECT } qs_kind;
+typedef struct qs_node qs_node;
+typedef struct {
+    const char *key;     /* of an object's member */
+    int index;           /* of an array's element: ascending */
+    qs_node *val;
+} qs_item;
+struct qs_node {
+    qs_kind kind;
+    const char *text;            /* QS_STRING */
+    apr_array_header_t *items;   /* of qs_item, in containers */
+};
+
+static qs_node *qs_new(apr_pool_t *p, qs_kind kind, const char *text)
+{
+    qs_node *n = apr_palloc(p, sizeof(*n));
+
+    n->kind = kind;
+    n->text = text;
+    n->items = kind == QS_ARRAY || kind == QS_OBJECT
+               ? apr_array_make(p, 2, sizeof(qs_item)) : NULL;
+    return n;
+}
+
+static int qs_container(const qs_node *n)
+{
+    return n->items != NULL;
+}
+
+static qs_item *qs_at(const qs_node *n, int i)
+{
+    return &APR_ARRAY_IDX(n->items, i, qs_item);
+}
+
+/* Where index is or would go in an array (binary search). */
+static int qs_slot(const qs_node *a, int index, int *found)
+{
+    int lo = 0, hi = a->items->nelts;
+
+    while (lo < hi) {
+        int mid = lo + (hi - lo) / 2;
+        if (qs_at(a, mid)->index < index) {
+            lo = mid + 1;
+        }
+        else {
+            hi = mid;
+        }
+    }
+    *found = lo < a->items->nelts && qs_at(a, lo)->index == index;
+    return lo;
+}
+
+/* a[index] = val */
+static void qs_set_index(qs_node *a, int index, qs_node *val)
+{
+    int found, at = qs_slot(a, index, &found);
+    qs_item *item;
+
+    if (found) {
+        qs_at(a, at)->val = val;
+        return;
+    }
+    apr_array_push(a->items);
+    item = qs_at(a, at);
+    memmove(item + 1, item, (a->items->nelts - 1 - at) * sizeof(*item));
+    item->key = NULL;
+    item->index = index;
+    item->val = val;
+}
+
+/* JavaScript's push: after the highest index. */
+static void qs_push(qs_node *a, qs_node *val)
+{
+    int n = a->items->nelts;
+
+    qs_set_index(a, n ? qs_at(a, n - 1)->index + 1 : 0, val);
+}
+
+static qs_item *qs_member(const qs_node *o, const char *key)
+{
+    int i;
+
+    for (i = 0; i < o->items->nelts; i++) {
+        if (!strcmp(qs_at(o, i)->key, key)) {
+            return qs_at(o, i);
+        }
+    }
+    return NULL;
+}
+
+/* o[key] = val */
+static void qs_set_key(qs_node *o, const char *key, qs_node *val)
+{
+    qs_item *item = qs_member(o, key);
+
+    if (!item) {
+        item = apr_array_push(o->items);
+        item->key = key;
+        item->index = 0;
+    }
+    item->val = val;
+}
+
+/* An item's key in an object: an array's index becomes one (qs's
+ * arrayToObject). */
+static const char *qs_key_of(apr_pool_t *p, const qs_node *n, int i)
+{
+    return n->kind == QS_ARRAY ? apr_itoa(p, qs_at(n, i)->index)
+                               : qs_at(n, i)->key;
+}
+
+/* qs's utils.merge: source into target, returning the result. */
+static qs_node *qs_merge(apr_pool_t *p, qs_node *target, qs_node *source)
+{
+    qs_node *list;
+    int i;
+
+    if (source->kind == QS_STRING && !*source->text) {
+        return target;   /* `if (!source)` */
+    }
+    if (!qs_container(source)) {
+        if (target->kind == QS_ARRAY) {
+            qs_push(target, source);
+            return target;
+        }
+        if (target->kind == QS_OBJECT) {
+            qs_set_key(target, source->text, qs_new(p, QS_TRUE, NULL));
+            return target;
+        }
+        list = qs_new(p, QS_ARRAY, NULL);
+        qs_push(list, target);
+        qs_push(list, source);
+        return list;
+    }
+    if (!qs_container(target)) {
+        /* [target].concat(source) */
+        list = qs_new(p, QS_ARRAY, NULL);
+        qs_push(list, target);
+        if (source->kind == QS_ARRAY) {
+            for (i = 0; i < source->items->nelts; i++) {
+                qs_set_index(list, qs_at(source, i)->index + 1,
+                             qs_at(source, i)->val);
+            }
+        }
+        else {
+            qs_push(list, source);
+        }
+        return list;
+    }
+    if (target->kind == QS_ARRAY && source->kind == QS_ARRAY) {
+        for (i = 0; i < source->items->nelts; i++) {
+            qs_item *from = qs_at(source, i);
+            int found, at = qs_slot(target, from->index, &found);
+            if (!found) {
+                qs_set_index(target, from->index, from->val);
+            }
+            else if (qs_container(qs_at(target, at)->val)
+                     && qs_container(from->val)) {
+                qs_node *merged = qs_merge(p, qs_at(target, at)->val,
+                                           from->val);
+                qs_at(target, at)->val = merged;
+            }
+            else {
+                qs_push(target, from->val);
+            }
+        }
+        return target;
+    }
+    if (target->kind == QS_ARRAY) {
+        list = qs_new(p, QS_OBJECT, NULL);
+        for (i = 0; i < target->items->nelts; i++) {
+            qs_set_key(list, qs_key_of(p, target, i), qs_at(target, i)->val);
+        }
+        target = list;
+    }
+    for (i = 0; i < source->items->nelts; i++) {
+        const char *key = qs_key_of(p, source, i);
+        qs_item *item = qs_member(target, key);
+        if (item) {
+            qs_node *merged = qs_merge(p, item->val, qs_at(source, i)->val);
+            item->val = merged;
+        }
+        else {
+            qs_set_key(target, key, qs_at(source, i)->val);
+        }
+    }
+    return target;
+}
+
+/* An array index as qs takes one: "0" or digits without a leading zero,
+ * at most QS_ARRAY_LIMIT; -1 for anything else (an object key). */
+static int qs_index(const char *text)
+{
+    int n = 0;
+    const char *c;
+
+    if (!*text || (text[0] == '0' && text[1])) {
+        return -1;
+    }
+    for (c = text; *c; c++) {
+        if (!apr_isdigit(*c) || c - text >= 4) {
+            return -1;
+        }
+        n = n * 10 + (*c - '0');
+    }
+    return n <= QS_ARRAY_LIMIT ? n : -1;
+}
+
+/* qs's parseObject: the node for the segments of a key ("where", "[or]",
+ * "[0]", ...) holding leaf. */
+static qs_node *qs_object(apr_pool_t *p, apr_array_header_t *segs,
+                          qs_node *leaf)
+{
+    int i;
+
+    for (i = segs->nelts - 1; i >= 0; i--) {
+        const char *root = APR_ARRAY_IDX(segs, i, const char *);
+        size_t len = strlen(root);
+        qs_node *obj;
+
+        if (!strcmp(root, "[]")) {
+            /* [].concat(leaf) */
+            obj = leaf->kind == QS_ARRAY ? leaf : qs_new(p, QS_ARRAY, NULL);
+            if (obj != leaf) {
+                qs_push(obj, leaf);
+            }
+        }
+        else {
+            int bracketed = len >= 2 && root[0] == '[' && root[len - 1] == ']';
+            const char *clean = bracketed ? apr_pstrmemdup(p, root + 1, len - 2)
+                                          : root;
+            int index = bracketed ? qs_index(clean) : -1;
+            if (index >= 0) {
+                obj = qs_new(p, QS_ARRAY, NULL);
+                qs_set_index(obj, index, leaf);
+            }
+            else {
+                obj = qs_new(p, QS_OBJECT, NULL);
+                if (strcmp(clean, "__proto__")) {
+                    qs_set_key(obj, clean, leaf);
+                }
+            }
+        }
+        leaf = obj;
+    }
+    return leaf;
+}
+
+/* The next "[...]" at or after s with no bracket inside (qs's
+ * /\[[^[\]]*]/), or NULL; *end is just past it. */
+static const char *next_brackets(const char *s, const char **end)
+{
+    const char *open = strchr(s, '[');
+
+    while (open) {
+        const char *c = open + 1;
+        while (*c && *c != '[' && *c != ']') {
+            c++;
+        }
+        if (*c == ']') {
+            *end = c + 1;
+            return open;
+        }
+        open = *c ? c : NULL;   /* another '[' first: start from it */
+    }
+    return NULL;
+}
+
+/* qs's parseKeys: "a[b][c]" -> "a", "[b]", "[c]"; text outside brackets
+ * after the first is skipped, as qs does.  NULL when there are more than
+ * QS_MAX_DEPTH segments (qs would keep the rest as one odd key). */
+static apr_array_header_t *key_segments(apr_pool_t *p, const char *key)
 {
     apr_array_header_t *segs = apr_array_make(p, 4, sizeof(char *));
-    char *open = strchr(key, '[');
-    char *cur;
+    const char *end, *seg = next_brackets(key, &end), *pos = key;
+    int n = 0;
 
-    if (open == key) {
-        open = NULL;  /* "[a]=1" has no name: keep it literal */
+    if (!seg || seg > key) {
+        APR_ARRAY_PUSH(segs, const char *) =
+            seg ? apr_pstrmemdup(p, key, seg - key) : key;
     }
-    APR_ARRAY_PUSH(segs, char *) = key;
-    if (!open) {
-        return segs;
-    }
-    for (cur = open; *cur == '['; ) {
-        char *close = strchr(cur, ']');
-        if (!close) {
-            break;   /* the rest stays part of the previous segment */
+    while ((seg = next_brackets(pos, &end))) {
+        if (++n > QS_MAX_DEPTH) {
+            return NULL;
         }
-        *cur = '\0';
-        *close = '\0';
-        APR_ARRAY_PUSH(segs, char *) = cur + 1;
-        cur = close + 1;
+        APR_ARRAY_PUSH(segs, const char *) = apr_pstrmemdup(p, seg, end - seg);
+        pos = end;
     }
     return segs;
 }
 
-static void set_leaf(json_t *node, const char *seg, const char *value)
+/* The tree as JSON, arrays compacted. */
+static json_t *qs_json(const qs_node *n)
 {
-    json_t *old = json_object_get(node, seg);
+    json_t *out;
+    int i;
 
-    if (!old) {
-        json_object_set_new(node, seg, json_string(value));
-    }
-    else if (json_is_string(old)) {
-        json_object_set_new(node, seg, json_pack("[Os]", old, value));
-    }
-    else if (json_is_array(old)) {
-        json_array_append_new(old, json_string(value));
-    }
-    /* an object already there wins, as in qs */
-}
-
-/* Places value at the path of segments in root. */
-static int qs_insert(json_t *root, apr_array_header_t *segs, const char *value)
-{
-    json_t *node = root;
-    int i, n = segs->nelts;
-
-    if (n > QS_MAX_DEPTH + 1) {
-        return -1;
-    }
-    for (i = 0; i < n - 1; i++) {
-        const char *seg = APR_ARRAY_IDX(segs, i, char *);
-        json_t *next = json_object_get(node, seg);
-        if (!next) {
-            next = json_object();
-            json_object_set_new(node, seg, next);
+    switch (n->kind) {
+    case QS_STRING:
+        return json_string(n->text);
+    case QS_TRUE:
+        return json_true();
+    case QS_ARRAY:
+        out = json_array();
+        for (i = 0; i < n->items->nelts; i++) {
+            json_array_append_new(out, qs_json(qs_at(n, i)->val));
         }
-        if (!json_is_object(next)) {
-            return 0;   /* "a=1&a[b]=2": the scalar wins */
+        return out;
+    default:
+        out = json_object();
+        for (i = 0; i < n->items->nelts; i++) {
+            json_object_set_new(out, qs_at(n, i)->key,
+                                qs_json(qs_at(n, i)->val));
         }
-        node = next;
+        return out;
     }
-    if (!*APR_ARRAY_IDX(segs, n - 1, char *) && n > 1) {
-        /* "a[]=x" appends: the next index of the container */
-        set_leaf(node, apr_itoa(segs->pool, (int)json_object_size(node)),
-                 value);
-        return 0;
-    }
-    set_leaf(node, APR_ARRAY_IDX(segs, n - 1, char *), value);
-    return 0;
 }
 
 static int valid_utf8(const char *text)
@@ -103,83 +354,109 @@ static int valid_utf8(const char *text)
     return probe != NULL;
 }
 
+/* A key's values in order of appearance (qs's parseValues): one string, or
+ * an array of them when the key repeats. */
+typedef struct {
+    const char *key;
+    qs_node *value;
+} qs_pair;
+
 json_t *pchat_qs_parse(apr_pool_t *p, const char *args, pchat_error **err)
 {
-    json_t *root = pchat_json_own(p, json_object());
-    char *copy, *pair, *state = NULL;
-    int count = 0;
+    apr_array_header_t *pairs = apr_array_make(p, 8, sizeof(qs_pair));
+    apr_hash_t *seen = apr_hash_make(p);
+    qs_node *root = qs_new(p, QS_OBJECT, NULL);
+    char *copy, *part, *state = NULL;
+    int count = 0, i;
 
     *err = NULL;
     if (!args || !*args) {
-        return root;
+        return pchat_json_own(p, json_object());
     }
     copy = apr_pstrdup(p, args);
-    for (pair = apr_strtok(copy, "&", &state); pair;
-         pair = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(pair, '=');
+    for (part = apr_strtok(copy, "&", &state); part;
+         part = apr_strtok(NULL, "&", &state)) {
+        /* "a[b=c]=d" is the key "a[b=c]", as in qs */
+        char *eq = strstr(part, "]=");
         /* "a" alone has an empty value: a writable one, as unescaping
          * writes in place */
-        char *value = pair + strlen(pair);
+        char *value = part + strlen(part);
+        qs_pair *pair;
+        apr_uintptr_t at;
 
         if (++count > QS_MAX_PARAMS) {
-            *err = bad_request(p, "Too many query parameters.");
+            *err = bad_request(p, apr_psprintf(p, "The query string has more "
+                                               "than %d parameters.",
+                                               QS_MAX_PARAMS));
             return NULL;
         }
+        eq = eq ? eq + 1 : strchr(part, '=');
         if (eq) {
             *eq = '\0';
             value = eq + 1;
         }
-        if (ap_unescape_urlencoded(pair) || ap_unescape_urlencoded(value)
-            || !*pair) {
+        if (ap_unescape_urlencoded(part) || ap_unescape_urlencoded(value)
+            || !*part) {
             *err = bad_request(p, "Malformed query string.");
             return NULL;
         }
-        if (!valid_utf8(pair) || !valid_utf8(value)) {
+        if (!valid_utf8(part) || !valid_utf8(value)) {
             *err = bad_request(p, "Query string is not valid UTF-8.");
             return NULL;
         }
-        if (qs_insert(root, key_segments(p, pair), value) < 0) {
-            *err = bad_request(p, "Query string is nested too deeply.");
+        /* the hash holds 1 + the pair's index */
+        at = (apr_uintptr_t)apr_hash_get(seen, part, APR_HASH_KEY_STRING);
+        if (!at) {
+            pair = apr_array_push(pairs);
+            pair->key = part;
+            pair->value = qs_new(p, QS_STRING, value);
+            apr_hash_set(seen, part, APR_HASH_KEY_STRING,
+                         (void *)(apr_uintptr_t)pairs->nelts);
+            continue;
+        }
+        pair = &APR_ARRAY_IDX(pairs, at - 1, qs_pair);
+        if (pair->value->kind == QS_STRING) {
+            /* utils.combine */
+            qs_node *list = qs_new(p, QS_ARRAY, NULL);
+            qs_push(list, pair->value);
+            pair->value = list;
+        }
+        qs_push(pair->value, qs_new(p, QS_STRING, value));
+    }
+    for (i = 0; i < pairs->nelts; i++) {
+        qs_pair *pair = &APR_ARRAY_IDX(pairs, i, qs_pair);
+        apr_array_header_t *segs = key_segments(p, pair->key);
+        if (!segs) {
+            *err = bad_request(p, apr_psprintf(p, "The query string is nested "
+                                               "more than %d levels deep.",
+                                               QS_MAX_DEPTH));
             return NULL;
         }
+        root = qs_merge(p, root, qs_object(p, segs, pair->value));
     }
-    return root;
+    return pchat_json_own(p, qs_json(root));
 }
 
 /* ---- values ---------------------------------------------------------------- */
 
-/* A list in any of the forms qs and Payload accept: an array, an object
- * with numeric keys ({"0":..,"1":..}), or a comma-separated string. */
+/* A list of an in/not_in/all: an array (qs's a[]=x, a[0]=x, repeated
+ * keys) or a comma-separated string; NULL for anything else. */
 static json_t *as_list(apr_pool_t *p, json_t *v)
 {
     json_t *list;
+    char *copy, *state = NULL, *t;
 
     if (json_is_array(v)) {
         return v;
     }
+    if (!json_is_string(v)) {
+        return NULL;
+    }
     list = pchat_json_own(p, json_array());
-    if (json_is_string(v)) {
-        char *copy = apr_pstrdup(p, json_string_value(v)), *state = NULL, *t;
-        if (!*copy) {
-            return list;
-        }
-        for (t = apr_strtok(copy, ",", &state); t;
-             t = apr_strtok(NULL, ",", &state)) {
-            json_array_append_new(list, json_string(t));
-        }
-    }
-    else if (json_is_object(v)) {
-        size_t i, n = json_object_size(v);
-        for (i = 0; i < n; i++) {
-            json_t *item = json_object_get(v, apr_itoa(p, (int)i));
-            if (!item) {
-                return NULL;   /* keys are not 0..n-1 */
-            }
-            json_array_append(list, item);
-        }
-    }
-    else {
-        json_array_append(list, v);
+    copy = apr_pstrdup(p, json_string_value(v));
+    for (t = apr_strtok(copy, ",", &state); t;
+         t = apr_strtok(NULL, ",", &state)) {
+        json_array_append_new(list, json_string(t));
     }
     return list;
 }
@@ -187,11 +464,13 @@ static json_t *as_list(apr_pool_t *p, json_t *v)
 typedef struct {
     apr_pool_t *p;
     const pchat_collection *coll;
-    json_t *bad_paths;      /* [{"path":...}] for the QueryError */
+    apr_array_header_t *bad_paths;   /* of const char *, for the QueryError */
     pchat_error *err;       /* first other error */
-    int terms;
+    int terms;              /* comparisons so far */
+    int values;             /* bound values so far */
     int max_depth;          /* and/or nesting allowed */
-    int max_terms;          /* conditions allowed */
+    int max_terms;          /* comparisons allowed */
+    unsigned hidden;        /* fields the caller may not query */
 } where_ctx;
 
 static void fail(where_ctx *cx, const char *fmt, const char *a, const char *b)
@@ -199,6 +478,31 @@ static void fail(where_ctx *cx, const char *fmt, const char *a, const char *b)
     if (!cx->err) {
         cx->err = bad_request(cx->p, apr_psprintf(cx->p, fmt, a, b));
     }
+}
+
+/* Counts n more comparisons; -1 (and the error) beyond the limit.  Each
+ * is one node of the SQL expression: sqlite refuses trees deeper than
+ * 1,000 ("Expression tree is too large"). */
+static int count_terms(where_ctx *cx, int n)
+{
+    if ((cx->terms += n) > cx->max_terms) {
+        fail(cx, apr_psprintf(cx->p, "The where query has more than %d "
+                              "conditions (PayloadChatMaxWhereTerms).",
+                              cx->max_terms), NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+/* Counts n more bound values; -1 beyond WHERE_MAX_VALUES. */
+static int count_values(where_ctx *cx, int n)
+{
+    if ((cx->values += n) > WHERE_MAX_VALUES) {
+        fail(cx, apr_psprintf(cx->p, "The where query has more than %d "
+                              "values.", WHERE_MAX_VALUES), NULL, NULL);
+        return -1;
+    }
+    return 0;
 }
 
 static const char *scalar_text(json_t *v)
@@ -217,13 +521,11 @@ static int bind_value(where_ctx *cx, const pchat_field *f, json_t *v,
     apr_int64_t n;
     char *end;
 
-    if (json_is_integer(v) && (f->type == PCHAT_FT_ID
-                               || f->type == PCHAT_FT_RELATION)) {
-        pchat_sql_int(sql, json_integer_value(v));
-        return 0;
-    }
     if (!text) {
         fail(cx, "The value of %s must be a single value.", f->name, NULL);
+        return -1;
+    }
+    if (count_values(cx, 1)) {
         return -1;
     }
     switch (f->type) {
@@ -274,14 +576,19 @@ static const char *like_pattern(apr_pool_t *p, const char *word)
     return out;
 }
 
-static void add_like(pchat_sql *sql, const char *col, const char *pattern)
+static int add_like(where_ctx *cx, pchat_sql *sql, const char *col,
+                    const char *word)
 {
-    pchat_sql_add(sql, apr_pstrcat(sql->pool, "LOWER(", col, ") LIKE LOWER(",
-                                   NULL));
-    pchat_sql_str(sql, pattern);
+    if (count_values(cx, 1)) {
+        return -1;
+    }
+    pchat_sql_addv(sql, "LOWER(", col, ") LIKE LOWER(", NULL);
+    pchat_sql_str(sql, like_pattern(cx->p, word));
     pchat_sql_add(sql, ") ESCAPE '\\'");
+    return 0;
 }
 
+/* like: every word, each a comparison of its own. */
 static void compile_like(where_ctx *cx, const pchat_field *f, const char *text,
                          int all_words, pchat_sql *sql)
 {
@@ -289,15 +596,28 @@ static void compile_like(where_ctx *cx, const pchat_field *f, const char *text,
     int n = 0;
 
     if (!all_words) {
-        add_like(sql, f->column, like_pattern(cx->p, text));
+        add_like(cx, sql, f->column, text);
         return;
     }
     pchat_sql_add(sql, "(");
     for (w = apr_strtok(copy, " \t\r\n", &state); w;
          w = apr_strtok(NULL, " \t\r\n", &state)) {
-        pchat_sql_add(sql, n++ ? " AND " : "");
-        add_like(sql, f->column, like_pattern(cx->p, w));
+        if (++n > LIKE_MAX_WORDS) {
+            fail(cx, apr_psprintf(cx->p, "The like value of %%s has more "
+                                  "than %d words.", LIKE_MAX_WORDS),
+                 f->name, NULL);
+            return;
+        }
+        /* the operator itself counted as the first */
+        if ((n > 1 && count_terms(cx, 1))) {
+            return;
+        }
+        pchat_sql_add(sql, n > 1 ? " AND " : "");
+        if (add_like(cx, sql, f->column, w)) {
+            return;
+        }
     }
+    /* no word at all: like "" matches every text, as in Payload */
     pchat_sql_add(sql, n ? ")" : "1=1)");
 }
 
@@ -305,24 +625,38 @@ static void compile_list(where_ctx *cx, const pchat_field *f, const char *op,
                          json_t *value, pchat_sql *sql)
 {
     json_t *list = as_list(cx->p, value), *item;
-    size_t i;
+    size_t i, n = list ? json_array_size(list) : 0;
     int negate = !strcmp(op, "not_in"), all = !strcmp(op, "all");
 
-    if (!list || json_array_size(list) > LIST_MAX_VALUES) {
-        fail(cx, "The %s list of %s is malformed or too long.", op, f->name);
+    if (!list) {
+        fail(cx, "The %s value of %s must be a list (comma-separated or "
+             "repeated).", op, f->name);
         return;
     }
-    if (json_array_size(list) == 0) {
+    if (n > LIST_MAX_VALUES) {
+        fail(cx, apr_psprintf(cx->p, "The %%s list of %%s has more than %d "
+                              "values.", LIST_MAX_VALUES), op, f->name);
+        return;
+    }
+    /* all is a comparison per value */
+    if (all && n > 1 && count_terms(cx, (int)n - 1)) {
+        return;
+    }
+    if (n == 0) {
+        /* nothing is in an empty list; all of nothing is vacuous */
         pchat_sql_add(sql, negate || all ? "1=1" : "1=0");
         return;
     }
-    pchat_sql_add(sql, apr_pstrcat(cx->p, "(", f->column,
-                                   all ? " = " : negate ? " NOT IN (" : " IN (",
-                                   NULL));
+    pchat_sql_addv(sql, "(", f->column,
+                   all ? " = " : negate ? " NOT IN (" : " IN (", NULL);
     json_array_foreach(list, i, item) {
         if (i) {
-            pchat_sql_add(sql, all ? apr_pstrcat(cx->p, " AND ", f->column,
-                                                 " = ", NULL) : ", ");
+            if (all) {
+                pchat_sql_addv(sql, " AND ", f->column, " = ", NULL);
+            }
+            else {
+                pchat_sql_add(sql, ", ");
+            }
         }
         if (bind_value(cx, f, item, sql)) {
             return;
@@ -361,6 +695,11 @@ static const char *comparison(const char *op)
     return NULL;
 }
 
+static void bad_path(where_ctx *cx, const char *path)
+{
+    APR_ARRAY_PUSH(cx->bad_paths, const char *) = path;
+}
+
 static void compile_operator(where_ctx *cx, const pchat_field *f,
                              const char *op, json_t *value, pchat_sql *sql)
 {
@@ -368,7 +707,7 @@ static void compile_operator(where_ctx *cx, const pchat_field *f,
     int flag;
 
     if (cmp) {
-        pchat_sql_add(sql, apr_pstrcat(cx->p, f->column, cmp, NULL));
+        pchat_sql_addv(sql, f->column, cmp, NULL);
         bind_value(cx, f, value, sql);
     }
     else if (!strcmp(op, "in") || !strcmp(op, "not_in")
@@ -381,9 +720,8 @@ static void compile_operator(where_ctx *cx, const pchat_field *f,
                  f->name, NULL);
             return;
         }
-        pchat_sql_add(sql, apr_pstrcat(cx->p, f->column,
-                                       flag ? " IS NOT NULL" : " IS NULL",
-                                       NULL));
+        pchat_sql_addv(sql, f->column, flag ? " IS NOT NULL" : " IS NULL",
+                       NULL);
     }
     else if ((!strcmp(op, "like") || !strcmp(op, "contains")) && is_text(f)) {
         if (!scalar_text(value)) {
@@ -393,31 +731,43 @@ static void compile_operator(where_ctx *cx, const pchat_field *f,
         compile_like(cx, f, scalar_text(value), !strcmp(op, "like"), sql);
     }
     else {
-        json_array_append_new(cx->bad_paths, json_pack(
-            "{s:s}", "path", apr_pstrcat(cx->p, f->name, ".", op, NULL)));
+        bad_path(cx, apr_pstrcat(cx->p, f->name, ".", op, NULL));
     }
 }
 
 static void compile_node(where_ctx *cx, json_t *where, pchat_sql *sql,
                          int depth);
 
+/* An and/or group: a non-empty list of where objects, as qs parses
+ * where[or][0][...] and where[or][][...].  Anything else is refused: a
+ * group we read wrong must never match more than was asked. */
 static void compile_group(where_ctx *cx, const char *key, json_t *value,
                           pchat_sql *sql, int depth)
 {
-    json_t *list = as_list(cx->p, value), *item;
+    json_t *item;
     size_t i;
     int is_or = !strcmp(key, "or");
 
-    if (!list || !json_array_size(list)) {
-        pchat_sql_add(sql, "1=1");
+    if (!json_is_array(value) || !json_array_size(value)) {
+        fail(cx, "The %s of a where query must be a list of conditions, "
+             "e.g. where[%s][0][field][equals]=...", key, key);
         return;
     }
     pchat_sql_add(sql, "(");
-    json_array_foreach(list, i, item) {
+    json_array_foreach(value, i, item) {
         pchat_sql_add(sql, i ? (is_or ? " OR " : " AND ") : "");
         compile_node(cx, item, sql, depth + 1);
+        if (cx->err) {
+            return;
+        }
     }
     pchat_sql_add(sql, ")");
+}
+
+static int hidden_field(const where_ctx *cx, const pchat_field *f)
+{
+    return !pchat_field_readable(f)
+           || (cx->hidden & PCHAT_FIELD_BIT(cx->coll, f));
 }
 
 static void compile_field(where_ctx *cx, const char *path, json_t *ops,
@@ -428,30 +778,33 @@ static void compile_field(where_ctx *cx, const char *path, json_t *ops,
     json_t *value;
     int n = 0;
 
-    if (!f || !pchat_field_readable(f)) {
-        json_array_append_new(cx->bad_paths, json_pack("{s:s}", "path", path));
-        pchat_sql_add(sql, "1=1");
+    if (!f || hidden_field(cx, f)) {
+        if (!count_terms(cx, 1)) {
+            bad_path(cx, path);
+        }
+        pchat_sql_add(sql, "1=0");   /* never run: the error is sent */
         return;
     }
-    if (!json_is_object(ops)) {
+    if (!json_is_object(ops) || !json_object_size(ops)) {
         fail(cx, "The condition on %s must name an operator, e.g. "
              "where[%s][equals]=...", path, path);
         return;
     }
     pchat_sql_add(sql, "(");
     json_object_foreach(ops, op, value) {
-        if (++cx->terms > cx->max_terms) {
-            fail(cx, apr_psprintf(cx->p, "The where query has more than %d "
-                 "conditions (PayloadChatMaxWhereTerms).", cx->max_terms),
-                 NULL, NULL);
+        if (count_terms(cx, 1)) {
             return;
         }
         pchat_sql_add(sql, n++ ? " AND " : "");
         compile_operator(cx, f, op, value, sql);
+        if (cx->err) {
+            return;
+        }
     }
-    pchat_sql_add(sql, n ? ")" : "1=1)");
+    pchat_sql_add(sql, ")");
 }
 
+/* A where object: fields and and/or groups, all of which must hold. */
 static void compile_node(where_ctx *cx, json_t *where, pchat_sql *sql,
                          int depth)
 {
@@ -465,7 +818,7 @@ static void compile_node(where_ctx *cx, json_t *where, pchat_sql *sql,
              NULL, NULL);
         return;
     }
-    if (!json_is_object(where)) {
+    if (!json_is_object(where) || !json_object_size(where)) {
         fail(cx, "A where clause must be an object of fields or and/or "
              "lists.", NULL, NULL);
         return;
@@ -483,49 +836,74 @@ static void compile_node(where_ctx *cx, json_t *where, pchat_sql *sql,
             return;
         }
     }
-    pchat_sql_add(sql, n ? ")" : "1=1)");
+    pchat_sql_add(sql, ")");
 }
 
-static pchat_error *query_error(apr_pool_t *p, json_t *bad_paths)
+/* "a, b, c" in one allocation. */
+static const char *join_paths(apr_pool_t *p, const apr_array_header_t *paths)
 {
-    const char *list = "";
-    json_t *item;
-    size_t i;
+    apr_size_t size = 1, at = 0;
+    char *out;
+    int i;
 
-    json_array_foreach(bad_paths, i, item) {
-        list = apr_pstrcat(p, list, i ? ", " : "",
-                           json_string_value(json_object_get(item, "path")),
-                           NULL);
+    for (i = 0; i < paths->nelts; i++) {
+        size += strlen(APR_ARRAY_IDX(paths, i, const char *)) + 2;
+    }
+    out = apr_palloc(p, size);
+    for (i = 0; i < paths->nelts; i++) {
+        const char *path = APR_ARRAY_IDX(paths, i, const char *);
+        apr_size_t n = strlen(path);
+        if (i) {
+            memcpy(out + at, ", ", 2);
+            at += 2;
+        }
+        memcpy(out + at, path, n);
+        at += n;
+    }
+    out[at] = '\0';
+    return out;
+}
+
+static pchat_error *query_error(apr_pool_t *p, apr_array_header_t *paths)
+{
+    json_t *data = json_array();
+    int i;
+
+    for (i = 0; i < paths->nelts; i++) {
+        json_array_append_new(data, json_pack(
+            "{s:s}", "path", APR_ARRAY_IDX(paths, i, const char *)));
     }
     return pchat_error_make(p, HTTP_BAD_REQUEST, "QueryError",
-                            json_incref(bad_paths), apr_psprintf(p,
+                            pchat_json_own(p, data), apr_psprintf(p,
                             "The following path%s cannot be queried: %s",
-                            json_array_size(bad_paths) > 1 ? "s" : "", list));
+                            paths->nelts > 1 ? "s" : "",
+                            join_paths(p, paths)));
 }
 
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out)
 {
     return pchat_where_compile_limited(p, c, where, QS_MAX_DEPTH,
-                                       WHERE_MAX_TERMS, out);
+                                       WHERE_MAX_TERMS, 0, out);
 }
 
 pchat_error *pchat_where_compile_for(request_rec *r,
                                      const pchat_collection *c, json_t *where,
-                                     pchat_sql **out)
+                                     unsigned hidden, pchat_sql **out)
 {
     return pchat_where_compile_limited(
         r->pool, c, where, pchat_conf_max_where_depth(r->server),
-        pchat_conf_max_where_terms(r->server), out);
+        pchat_conf_max_where_terms(r->server), hidden, out);
 }
 
 pchat_error *pchat_where_compile_limited(apr_pool_t *p,
                                          const pchat_collection *c,
                                          json_t *where, int max_depth,
-                                         int max_terms, pchat_sql **out)
+                                         int max_terms, unsigned hidden,
+                                         pchat_sql **out)
 {
-    where_ctx cx = {p, c, pchat_json_own(p, json_array()), NULL, 0,
-                    max_depth, max_terms};
+    where_ctx cx = {p, c, apr_array_make(p, 2, sizeof(const char *)), NULL,
+                    0, 0, max_depth, max_terms, hidden};
 
     *out = pchat_sql_make(p, "");
     if (!where) {
@@ -536,8 +914,7 @@ pchat_error *pchat_where_compile_limited(apr_pool_t *p,
     if (cx.err) {
         return cx.err;
     }
-    return json_array_size(cx.bad_paths) ? query_error(p, cx.bad_paths)
-                                          : NULL;
+    return cx.bad_paths->nelts ? query_error(p, cx.bad_paths) : NULL;
 }
 
 pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
@@ -556,16 +933,27 @@ pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
 /* ---- sort and paging -------------------------------------------------------- */
 
 /* Unknown sort fields are an error here (Payload ignores them silently,
- * which hides typos). */
+ * which hides typos).  A field named again adds nothing to the order and
+ * is dropped (2,600 of them were a 500: "too many terms in ORDER BY"). */
 static pchat_error *compile_sort(apr_pool_t *p, const pchat_collection *c,
-                                 json_t *sort, const char **out)
+                                 json_t *sort, unsigned hidden,
+                                 const char **out)
 {
     json_t *list = sort ? as_list(p, sort) : NULL, *item;
-    json_t *bad = pchat_json_own(p, json_array());
+    apr_array_header_t *bad = apr_array_make(p, 1, sizeof(const char *));
+    where_ctx cx = {p, c, bad, NULL, 0, 0, 0, 0, hidden};
     const char *order = "";
-    int has_created = 0, has_id = 0;
+    unsigned used = 0;
     size_t i;
 
+    if (sort && !list) {
+        return bad_request(p, "sort must be a comma-separated list of "
+                           "fields.");
+    }
+    if (list && json_array_size(list) > SORT_MAX_FIELDS) {
+        return bad_request(p, apr_psprintf(p, "sort names more than %d "
+                                           "fields.", SORT_MAX_FIELDS));
+    }
     if (!list || !json_array_size(list)) {
         list = pchat_json_own(p, json_pack("[s]", "-createdAt"));
     }
@@ -578,24 +966,31 @@ static pchat_error *compile_sort(apr_pool_t *p, const pchat_collection *c,
             continue;
         }
         f = pchat_field_find(c, desc || *name == '+' ? name + 1 : name);
-        if (!f || !pchat_field_readable(f)) {
-            json_array_append_new(bad, json_pack("{s:s}", "path", name));
+        if (!f || hidden_field(&cx, f)) {
+            if (sort) {
+                bad_path(&cx, name);
+            }
+            continue;   /* the default order on a hidden createdAt */
+        }
+        if (used & PCHAT_FIELD_BIT(c, f)) {
             continue;
         }
-        has_created |= !strcmp(f->name, "createdAt");
-        has_id |= f->type == PCHAT_FT_ID;
+        used |= PCHAT_FIELD_BIT(c, f);
         order = apr_pstrcat(p, order, *order ? ", " : "", f->column,
                             desc ? " DESC" : " ASC", NULL);
     }
-    if (!has_created && !has_id) {
+    /* ties: newest first, by creation where the caller may see it */
+    if (!(used & pchat_field_bit_named(c, "createdAt"))
+        && !(used & pchat_field_bit_named(c, "id"))
+        && !(hidden & pchat_field_bit_named(c, "createdAt"))) {
         order = apr_pstrcat(p, order, *order ? ", " : "", "created_at DESC",
                             NULL);
     }
-    if (!has_id) {
-        order = apr_pstrcat(p, order, ", id DESC", NULL);
+    if (!(used & pchat_field_bit_named(c, "id"))) {
+        order = apr_pstrcat(p, order, *order ? ", " : "", "id DESC", NULL);
     }
     *out = order;
-    return json_array_size(bad) ? query_error(p, bad) : NULL;
+    return bad->nelts ? query_error(p, bad) : NULL;
 }
 
 /* A whole number in [min, max] from a query value, or -1. */
@@ -618,7 +1013,7 @@ static int query_int(json_t *v, int min, int max, int *out)
 }
 
 pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
-                               json_t *qs, pchat_query *q)
+                               json_t *qs, unsigned hidden, pchat_query *q)
 {
     apr_pool_t *p = r->pool;
     int max_limit = pchat_conf_max_limit(r->server);
@@ -651,13 +1046,13 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
         }
         q->paginate = flag;
     }
-    err = pchat_where_compile_for(r, c, json_object_get(qs, "where"),
+    err = pchat_where_compile_for(r, c, json_object_get(qs, "where"), hidden,
                                   &q->where);
     if (err) {
         return err;
     }
     q->where = pchat_where_live(p, c, q->where);
-    return compile_sort(p, c, json_object_get(qs, "sort"), &q->order);
+    return compile_sort(p, c, json_object_get(qs, "sort"), hidden, &q->order);
 }
 
 int pchat_cursor_parse(const char *text, apr_int64_t *cursor)

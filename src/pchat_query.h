@@ -5,7 +5,7 @@
 #define PCHAT_QUERY_H
 
 #include "pchat_http.h"
-#include "pchat_store.h"
+#include "pchat_sql.h"
 #include "pchat_collections.h"
 
 typedef struct {
@@ -18,27 +18,33 @@ typedef struct {
     int depth;
 } pchat_query;
 
-/* Parses a raw query string the way the qs package does: nested brackets
- * become objects, repeated keys and [] become arrays.  NULL with *err set
- * when it is malformed or too large. */
+/* Parses a raw query string the way the qs package does with Payload's
+ * options (depth 10, arrayLimit 1000): nested brackets become objects,
+ * numeric indexes up to 1000, [] and repeated keys arrays (compacted:
+ * sparse indexes keep their order).  NULL with *err set when it is
+ * malformed or too large. */
 json_t *pchat_qs_parse(apr_pool_t *p, const char *args, pchat_error **err);
 
 /* Reads where, sort, limit, page, pagination and depth from a parsed query
- * string; returns NULL or the error to send. */
+ * string; returns NULL or the error to send.  hidden: the fields (bits of
+ * PCHAT_FIELD_BIT) the caller may not read, hence not query or sort by. */
 pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
-                               json_t *qs, pchat_query *q);
+                               json_t *qs, unsigned hidden, pchat_query *q);
 
 /* Compiles only a `where` object (also used by update/delete by where and
- * the stream) within the server's PayloadChatMaxWhereDepth/Terms... */
+ * the stream) within the server's PayloadChatMaxWhereDepth/Terms...  A
+ * where that is not fully understood is an error, never a wider match. */
 pchat_error *pchat_where_compile_for(request_rec *r,
                                      const pchat_collection *c, json_t *where,
-                                     pchat_sql **out);
+                                     unsigned hidden, pchat_sql **out);
 /* ...within the given limits... */
 pchat_error *pchat_where_compile_limited(apr_pool_t *p,
                                          const pchat_collection *c,
                                          json_t *where, int max_depth,
-                                         int max_terms, pchat_sql **out);
-/* ...or within the largest ones (10 levels, 200 conditions). */
+                                         int max_terms, unsigned hidden,
+                                         pchat_sql **out);
+/* ...or within the largest ones (10 levels, 200 conditions), every
+ * readable field allowed. */
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out);
 

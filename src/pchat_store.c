@@ -108,64 +108,6 @@ struct pchat_conn {
     apr_uint32_t generation; /* db->generation when last known alive */
 };
 
-/* ---- SQL builder --------------------------------------------------------- */
-
-pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text)
-{
-    pchat_sql *sql = apr_palloc(p, sizeof(*sql));
-
-    sql->pool = p;
-    sql->text = apr_pstrdup(p, text);
-    sql->args = apr_array_make(p, 8, sizeof(const void *));
-    sql->types = apr_array_make(p, 8, sizeof(char));
-    return sql;
-}
-
-void pchat_sql_add(pchat_sql *sql, const char *text)
-{
-    sql->text = apr_pstrcat(sql->pool, sql->text, text, NULL);
-}
-
-void pchat_sql_int(pchat_sql *sql, apr_int64_t v)
-{
-    apr_int64_t *copy = apr_palloc(sql->pool, sizeof(*copy));
-
-    *copy = v;
-    APR_ARRAY_PUSH(sql->types, char) = 'i';
-    pchat_sql_add(sql, "%lld");
-    APR_ARRAY_PUSH(sql->args, const void *) = copy;
-}
-
-void pchat_sql_str(pchat_sql *sql, const char *s)
-{
-    APR_ARRAY_PUSH(sql->types, char) = 's';
-    pchat_sql_add(sql, "%s");
-    APR_ARRAY_PUSH(sql->args, const void *) = s;
-}
-
-void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part)
-{
-    pchat_sql_add(sql, part->text);
-    apr_array_cat(sql->args, part->args);
-    apr_array_cat(sql->types, part->types);
-}
-
-const char *pchat_sql_key(apr_pool_t *p, const pchat_sql *sql)
-{
-    const char *key = sql->text;
-    int i;
-
-    for (i = 0; i < sql->args->nelts; i++) {
-        const void *arg = APR_ARRAY_IDX(sql->args, i, const void *);
-        key = APR_ARRAY_IDX(sql->types, i, char) == 'i'
-              ? apr_psprintf(p, "%s|i%" APR_INT64_T_FMT, key,
-                             *(const apr_int64_t *)arg)
-              : apr_psprintf(p, "%s|s%" APR_SIZE_T_FMT ":%s", key,
-                             strlen(arg), (const char *)arg);
-    }
-    return key;
-}
-
 /* ---- schema ---------------------------------------------------------------- */
 
 /* Each migration is a list of statements; "@PK@" becomes the dialect's

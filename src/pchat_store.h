@@ -7,25 +7,7 @@
 #include "pchat_private.h"
 #include "pchat_config.h"
 #include "apr_dbd.h"
-
-/* SQL text plus its bound arguments, in placeholder order. */
-typedef struct {
-    apr_pool_t *pool;
-    char *text;
-    apr_array_header_t *args;   /* of const void *, as apr_dbd_pbselect */
-    apr_array_header_t *types;  /* of char: 'i' (apr_int64_t *) or 's' */
-} pchat_sql;
-
-pchat_sql *pchat_sql_make(apr_pool_t *p, const char *text);
-/* Appends trusted text (never request data). */
-void pchat_sql_add(pchat_sql *sql, const char *text);
-/* Appends a placeholder bound to an integer / a string. */
-void pchat_sql_int(pchat_sql *sql, apr_int64_t v);
-void pchat_sql_str(pchat_sql *sql, const char *s);
-/* Appends another statement fragment with its arguments. */
-void pchat_sql_cat(pchat_sql *sql, const pchat_sql *part);
-/* The text and its bound values: equal keys, equal results. */
-const char *pchat_sql_key(apr_pool_t *p, const pchat_sql *sql);
+#include "pchat_sql.h"
 
 typedef struct pchat_conn pchat_conn;
 

@@ -1063,16 +1063,18 @@ static void park(pchat_sub *sub)
     apr_thread_mutex_unlock(hub->mu);
 }
 
-/* The subscriber's where AND the access filter, as find builds it. */
+/* The subscriber's where AND the access filter, as find builds it (the
+ * 403 first). */
 static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
 {
     pchat_sql *where, *allowed;
-    pchat_error *err = pchat_where_compile_for(q->r, &pchat_messages,
-                                               json_object_get(q->qs, "where"),
-                                               &where);
+    pchat_error *err = pchat_access_filter(q, PCHAT_OP_READ, &allowed);
 
     if (!err) {
-        err = pchat_access_filter(q, PCHAT_OP_READ, &allowed);
+        err = pchat_where_compile_for(q->r, &pchat_messages,
+                                      json_object_get(q->qs, "where"),
+                                      pchat_access_hidden(q, &pchat_messages),
+                                      &where);
     }
     if (err) {
         return err;
