@@ -139,5 +139,11 @@ int pchat_time_parse(const char *text, apr_int64_t *ms)
     }
     *ms = ((days_from_civil(y, m, d) * 24 + hh) * 60 + mi - offset) * 60000
           + ss * 1000 + msec;
+    /* In UTC the year must still have four digits, or it comes back as
+     * text no ISO reader (JavaScript's Date) accepts. */
+    if (*ms < days_from_civil(1, 1, 1) * 86400000
+        || *ms >= days_from_civil(10000, 1, 1) * 86400000) {
+        return -1;
+    }
     return 0;
 }

@@ -13,7 +13,8 @@ apr_int64_t pchat_now_ms(void);
 void pchat_time_format(char *buf, apr_int64_t ms);
 
 /* Parses YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|+hh:mm|-hh:mm]; returns 0 on
- * success, -1 when the text is not such a date. */
+ * success, -1 when the text is not such a date or falls outside the years
+ * 0001-9999 once in UTC. */
 int pchat_time_parse(const char *text, apr_int64_t *ms);
 
 #endif

@@ -17,21 +17,27 @@ void pchat_field_error(apr_pool_t *p, json_t *errors, const pchat_field *f,
 pchat_error *pchat_validation_error(apr_pool_t *p, const pchat_collection *c,
                                     json_t *errors)
 {
-    const char *labels = "";
+    /* Joined once: a body may have as many unknown keys as its size
+     * allows, and a join per error would copy the list each time. */
+    apr_array_header_t *labels = apr_array_make(
+        p, 2 * (int)json_array_size(errors), sizeof(const char *));
     json_t *e;
     size_t i;
 
     json_array_foreach(errors, i, e) {
-        labels = apr_pstrcat(p, labels, i ? ", " : "",
-                             json_string_value(json_object_get(e, "label")),
-                             NULL);
+        if (i) {
+            APR_ARRAY_PUSH(labels, const char *) = ", ";
+        }
+        APR_ARRAY_PUSH(labels, const char *) =
+            json_string_value(json_object_get(e, "label"));
     }
     return pchat_error_make(
         p, HTTP_BAD_REQUEST, "ValidationError",
         json_pack("{s:s,s:O}", "collection", c->slug, "errors", errors),
         apr_pstrcat(p, json_array_size(errors) == 1
                     ? "The following field is invalid: "
-                    : "The following fields are invalid: ", labels, NULL));
+                    : "The following fields are invalid: ",
+                    apr_array_pstrcat(p, labels, 0), NULL));
 }
 
 const pchat_assign *pchat_values_get(const pchat_values *v,
