@@ -17,8 +17,10 @@ static int members_mode(pchat_req *q)
 
 int pchat_access_restricted(pchat_req *q)
 {
-    return members_mode(q)
-           && !(q->coll == &pchat_users && q->r->method_number == M_GET);
+    if (q->coll == &pchat_users) {
+        return q->r->method_number != M_GET;
+    }
+    return members_mode(q);
 }
 
 /* "column = <me>" */
@@ -38,6 +40,14 @@ pchat_error *pchat_access_filter(pchat_req *q, pchat_op op, pchat_sql **cond)
         return pchat_conf_self_register(q->r->server) ? NULL
                                                       : pchat_forbidden(q->r->pool);
     }
+    if (q->coll == &pchat_users && op != PCHAT_OP_READ) {
+        /* in every mode: a user's email and password are theirs alone */
+        if (!q->user) {
+            return pchat_forbidden(q->r->pool);
+        }
+        *cond = mine(q, "id");
+        return NULL;
+    }
     if (!members_mode(q)) {
         return NULL;
     }
@@ -45,9 +55,6 @@ pchat_error *pchat_access_filter(pchat_req *q, pchat_op op, pchat_sql **cond)
         return pchat_forbidden(q->r->pool);
     }
     if (q->coll == &pchat_users) {
-        if (op != PCHAT_OP_READ) {
-            *cond = mine(q, "id");
-        }
         return NULL;
     }
     if (op == PCHAT_OP_READ) {

@@ -1,10 +1,13 @@
 /* Who may do what: one access filter on the shared query path, used by
  * find, count, find by id, update, delete and the stream alike.
- *   open:    everything is allowed (the original app);
+ *   open:    messages are open to anyone (the original app), users are
+ *            listed to anyone, and anyone may sign up;
  *   members: only logged-in users; a user reads and streams the messages
  *            they sent or received, creates messages only as sender,
  *            edits and deletes only their own, sees other users as id and
- *            email, and changes only their own user. */
+ *            email.
+ * In both modes a user changes and deletes only their own user (Payload's
+ * auth collection), so only when logged in. */
 #ifndef PCHAT_ACCESS_H
 #define PCHAT_ACCESS_H
 

@@ -483,6 +483,58 @@ static pchat_error *short_password(pchat_req *q, const pchat_values *v)
     return pchat_validation_error(q->r->pool, q->coll, errors);
 }
 
+/* A sign-up with an email that is taken fails anyway: it is answered
+ * without the cost of a hash.  *rv gets a database error. */
+static pchat_error *email_taken(pchat_req *q, const pchat_values *v, int *rv)
+{
+    const pchat_field *f = pchat_field_find(q->coll, "email");
+    const pchat_assign *a = f ? pchat_values_get(v, f) : NULL;
+    pchat_sql *sql;
+    pchat_conn *c;
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    int taken = 0;
+
+    if (!a || !a->s || !(c = acquire(q->r))) {
+        return NULL;   /* (no connection: the write will say so) */
+    }
+    sql = pchat_sql_make(q->r->pool, apr_pstrcat(q->r->pool, "SELECT id FROM ",
+                                                 q->coll->table,
+                                                 " WHERE email = ", NULL));
+    pchat_sql_str(sql, a->s);
+    *rv = pchat_db_select(c, q->r->pool, sql, &res);
+    while (!*rv && pchat_db_next_row(c, q->r->pool, res, &row)) {
+        taken = 1;
+    }
+    pchat_conn_release(c);
+    return taken ? unique_email(q->r, q->coll) : NULL;
+}
+
+/* Hashes the new password in v: counted against the client address's
+ * limit, after a sign-up's email was found free, with a hashing slot held
+ * and no connection.  DECLINED to go on, or the status of the answer sent. */
+static int hash_new_password(pchat_req *q, int creating, pchat_values *v)
+{
+    pchat_error *err = pchat_auth_hash_allowed(q->r);
+    int rv = 0;
+
+    if (!err && creating) {
+        err = email_taken(q, v, &rv);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (rv) {
+        return server_error(q->r);
+    }
+    if (pchat_auth_hash_slot_acquire()) {
+        return pchat_auth_busy(q->r);
+    }
+    rv = add_password(q->r, q->coll, v);
+    pchat_auth_hash_slot_release();
+    return rv ? server_error(q->r) : DECLINED;
+}
+
 /* Reads, validates and authorises the body, hashes a password before
  * taking a connection (PBKDF2 is slow on purpose), then runs the write. */
 static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
@@ -510,15 +562,9 @@ static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
     if (depth_param(q, &w.depth)) {
         return OK;
     }
-    if (w.v.password && pchat_auth_hash_slot_acquire()) {
-        return unavailable(q->r);
-    }
-    status = add_password(q->r, q->coll, &w.v);
-    if (w.v.password) {
-        pchat_auth_hash_slot_release();
-    }
-    if (status) {
-        return server_error(q->r);
+    if (w.v.password
+        && (status = hash_new_password(q, creating, &w.v)) != DECLINED) {
+        return status;
     }
     if (!(w.c = acquire(q->r))) {
         return unavailable(q->r);
@@ -654,6 +700,11 @@ static int first_register(pchat_write *w)
 
 int pchat_api_first_register(pchat_req *q)
 {
+    pchat_error *err = pchat_auth_csrf_login(q->r);
+
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
     q->coll = &pchat_users;
     return with_body(q, 1, PCHAT_OP_READ, first_register);
 }

@@ -3,7 +3,6 @@
 #include "apr_escape.h"
 #include "apr_lib.h"
 #include "apr_thread_cond.h"
-#include "util_cookies.h"
 #include "pchat_auth.h"
 #include "pchat_shm.h"
 #include "pchat_access.h"
@@ -71,25 +70,60 @@ static pchat_error *unauthorized(apr_pool_t *p, const char *message)
     return pchat_error_make(p, HTTP_UNAUTHORIZED, NULL, NULL, message);
 }
 
-/* The token from "Authorization: JWT x", "Authorization: Bearer x" or the
- * payload-token cookie. */
-static const char *presented_token(request_rec *r, int *from_cookie)
+/* The token of "Authorization: JWT x" or "Authorization: Bearer x", or
+ * NULL. */
+static const char *header_token(request_rec *r)
 {
     const char *auth = apr_table_get(r->headers_in, "Authorization");
-    const char *cookie = NULL;
 
-    *from_cookie = 0;
-    if (auth) {
-        if (!strncasecmp(auth, "JWT ", 4)) {
-            return auth + 4;
+    if (auth && !strncasecmp(auth, "JWT ", 4)) {
+        return auth + 4;
+    }
+    if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+        return auth + 7;
+    }
+    return NULL;
+}
+
+/* Adds the values of the payload-token cookies in one Cookie header. */
+static int cookie_tokens(void *arr, const char *key, const char *line)
+{
+    apr_array_header_t *tokens = arr;
+    char *copy = apr_pstrdup(tokens->pool, line), *state = NULL, *pair;
+    size_t n = strlen(COOKIE);
+
+    (void)key;
+    for (pair = apr_strtok(copy, ";", &state); pair;
+         pair = apr_strtok(NULL, ";", &state)) {
+        while (apr_isspace(*pair)) {
+            pair++;
         }
-        if (!strncasecmp(auth, "Bearer ", 7)) {
-            return auth + 7;
+        if (!strncmp(pair, COOKIE "=", n + 1) && pair[n + 1]) {
+            apr_collapse_spaces(pair + n + 1, pair + n + 1);
+            APR_ARRAY_PUSH(tokens, const char *) = pair + n + 1;
         }
     }
-    ap_cookie_read(r, COOKIE, &cookie, 0);
-    *from_cookie = 1;
-    return cookie && *cookie ? cookie : NULL;
+    return 1;
+}
+
+/* The tokens presented: the Authorization header's, or else every
+ * payload-token cookie in the order sent (a browser sends two when cookies
+ * of two paths or domains apply; util_cookies would log an error for each
+ * such request). */
+static apr_array_header_t *presented_tokens(request_rec *r, int *from_cookie)
+{
+    apr_array_header_t *tokens = apr_array_make(r->pool, 1,
+                                                sizeof(const char *));
+    const char *header = header_token(r);
+
+    *from_cookie = !header;
+    if (header) {
+        APR_ARRAY_PUSH(tokens, const char *) = header;
+    }
+    else {
+        apr_table_do(cookie_tokens, tokens, r->headers_in, "Cookie", NULL);
+    }
+    return tokens;
 }
 
 /* scheme://host[:port] of a URL, or NULL. */
@@ -105,28 +139,57 @@ static const char *origin_of(apr_pool_t *p, const char *url)
     return end ? apr_pstrmemdup(p, url, end - url) : url;
 }
 
+/* The origin of the page that sent r (its Origin header, else its
+ * Referer's), or NULL when it names none. */
+static const char *page_origin(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+
+    return origin ? origin
+                  : origin_of(r->pool, apr_table_get(r->headers_in, "Referer"));
+}
+
+/* This site (scheme and Host) or an origin of PayloadChatCORSOrigins. */
+static int trusted_origin(request_rec *r, const char *origin)
+{
+    const char *host = apr_table_get(r->headers_in, "Host");
+
+    return (host && !strcasecmp(origin, apr_pstrcat(
+               r->pool, ap_http_scheme(r), "://", host, NULL)))
+           || pchat_conf_origin_allowed(r->server, origin);
+}
+
+static pchat_error *cross_site(request_rec *r, const char *origin,
+                               const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCHAT_LOGNO(00601)
+                  "refused %s %s from origin %s", what, r->method,
+                  origin ? origin : "(none)");
+    return pchat_forbidden(r->pool);
+}
+
 pchat_error *pchat_auth_csrf(pchat_req *q)
 {
     request_rec *r = q->r;
-    const char *origin = apr_table_get(r->headers_in, "Origin");
-    const char *host = apr_table_get(r->headers_in, "Host");
+    const char *origin;
 
     if (!q->user || !q->user->from_cookie || r->method_number == M_GET
         || r->method_number == M_OPTIONS) {
         return NULL;
     }
-    if (!origin) {
-        origin = origin_of(r->pool, apr_table_get(r->headers_in, "Referer"));
-    }
-    if (!origin || (host && !strcasecmp(origin, apr_pstrcat(
-            r->pool, ap_http_scheme(r), "://", host, NULL)))
-        || pchat_conf_origin_allowed(r->server, origin)) {
-        return NULL;   /* no browser context, this site, or an allowed one */
-    }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCHAT_LOGNO(00601)
-                  "refused a cookie-authenticated %s from origin %s",
-                  r->method, origin);
-    return pchat_forbidden(r->pool);
+    /* A browser names the page of every POST, PATCH and DELETE (Origin)
+     * unless a policy hides it; without one it could be any site's. */
+    origin = page_origin(r);
+    return origin && trusted_origin(r, origin)
+           ? NULL : cross_site(r, origin, "a cookie-authenticated");
+}
+
+pchat_error *pchat_auth_csrf_login(request_rec *r)
+{
+    const char *origin = page_origin(r);
+
+    return !origin || trusted_origin(r, origin)
+           ? NULL : cross_site(r, origin, "a cross-site login");
 }
 
 static const char *signing_key(request_rec *r)
@@ -167,34 +230,56 @@ static pchat_user *session_user(pchat_conn *c, request_rec *r, apr_int64_t id,
     return u;
 }
 
+/* The claims of the first of tokens that verifies (*token gets it), or
+ * NULL with *why saying what was wrong with the first. */
+static json_t *verified_claims(request_rec *r, apr_array_header_t *tokens,
+                               const char **token, const char **why)
+{
+    int i;
+
+    for (i = 0; i < tokens->nelts; i++) {
+        const char *t = APR_ARRAY_IDX(tokens, i, const char *), *w = NULL;
+        json_t *claims = pchat_jwt_verify(r->pool, signing_key(r), t,
+                                          apr_time_sec(apr_time_now()), &w);
+        if (json_is_integer(json_object_get(claims, "id"))
+            && json_is_string(json_object_get(claims, "sid"))) {
+            *token = t;
+            return claims;
+        }
+        if (!i) {
+            *why = w ? w : "no id or sid claim";
+        }
+    }
+    return NULL;
+}
+
 pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user)
 {
     request_rec *r = q->r;
     int from_cookie;
-    const char *token = presented_token(r, &from_cookie), *why = NULL;
+    apr_array_header_t *tokens = presented_tokens(r, &from_cookie);
+    const char *token = NULL, *why = NULL;
     json_t *claims;
     pchat_conn *c;
-    json_t *id, *sid;
     int rv = 0;
 
     *user = NULL;
-    if (!token) {
+    if (!tokens->nelts) {
         return NULL;
     }
-    claims = pchat_jwt_verify(r->pool, signing_key(r), token,
-                              apr_time_sec(apr_time_now()), &why);
-    id = claims ? json_object_get(claims, "id") : NULL;
-    sid = claims ? json_object_get(claims, "sid") : NULL;
-    if (!json_is_integer(id) || !json_is_string(sid)) {
+    claims = verified_claims(r, tokens, &token, &why);
+    if (!claims) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "token refused: %s",
-                      why ? why : "no id or sid claim");
+                      why);
         return unauthorized(r->pool, MSG_UNAUTHORIZED);
     }
     if (!(c = pchat_conn_acquire(r))) {
         return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
                                 "The database is not available.");
     }
-    *user = session_user(c, r, json_integer_value(id), json_string_value(sid),
+    *user = session_user(c, r, json_integer_value(json_object_get(claims,
+                                                                  "id")),
+                         json_string_value(json_object_get(claims, "sid")),
                          &rv);
     pchat_conn_release(c);
     if (!*user) {
@@ -303,7 +388,6 @@ typedef struct {
     apr_int64_t id;
     const char *hash;
     const char *salt;
-    int attempts;
     apr_int64_t lock_until;
 } login_row;
 
@@ -311,7 +395,7 @@ static int find_login(pchat_conn *c, request_rec *r, const char *email,
                       login_row *out, int *found)
 {
     pchat_sql *sql = pchat_sql_make(r->pool, "SELECT id, hash, salt, "
-                                    "login_attempts, lock_until FROM users "
+                                    "lock_until FROM users "
                                     "WHERE email = ");
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
@@ -321,39 +405,52 @@ static int find_login(pchat_conn *c, request_rec *r, const char *email,
     rv = pchat_db_select(c, r->pool, sql, &res);
     *found = 0;
     while (!rv && pchat_db_next_row(c, r->pool, res, &row)) {
-        const char *lock = pchat_db_entry(c, row, 4);
+        const char *lock = pchat_db_entry(c, row, 3);
         out->id = apr_atoi64(pchat_db_entry(c, row, 0));
         /* copies: pgsql frees the values once the last row is read */
-        out->hash = apr_pstrdup(r->pool, pchat_db_entry(c, row, 1));
-        out->salt = apr_pstrdup(r->pool, pchat_db_entry(c, row, 2));
-        out->attempts = atoi(pchat_db_entry(c, row, 3));
+        out->hash = pchat_db_entry(c, row, 1);
+        out->salt = pchat_db_entry(c, row, 2);
+        out->hash = out->hash ? apr_pstrdup(r->pool, out->hash) : NULL;
+        out->salt = out->salt ? apr_pstrdup(r->pool, out->salt) : NULL;
         out->lock_until = lock ? apr_atoi64(lock) : 0;
         *found = 1;
     }
     return rv;
 }
 
-/* Counts a failed login; locks the user after too many. */
-static int count_failure(pchat_conn *c, request_rec *r, login_row *u)
+/* "(the count after one more failure)": an expired lock starts again. */
+static void next_attempts(pchat_sql *sql, apr_int64_t now)
+{
+    pchat_sql_add(sql, "(CASE WHEN lock_until <= ");
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, " THEN 1 ELSE login_attempts + 1 END)");
+}
+
+/* Counts a failed login in the database in one statement, so that failures
+ * at the same moment all count (each sees the others' counts); the one that
+ * reaches the limit, and each after it, locks the user. */
+static int count_failure(pchat_conn *c, request_rec *r, apr_int64_t id)
 {
     int max = pchat_conf_max_login_attempts(r->server), nrows;
     apr_int64_t now = pchat_now_ms();
-    int attempts = (u->lock_until && u->lock_until <= now) ? 1
-                                                           : u->attempts + 1;
     pchat_sql *sql = pchat_sql_make(r->pool, "UPDATE users SET "
                                     "login_attempts = ");
 
-    pchat_sql_int(sql, attempts);
-    if (max > 0 && attempts >= max) {
-        pchat_sql_add(sql, ", lock_until = ");
+    next_attempts(sql, now);
+    pchat_sql_add(sql, ", lock_until = CASE");
+    if (max > 0) {
+        pchat_sql_add(sql, " WHEN ");
+        next_attempts(sql, now);
+        pchat_sql_add(sql, " >= ");
+        pchat_sql_int(sql, max);
+        pchat_sql_add(sql, " THEN ");
         pchat_sql_int(sql, now + 1000 * (apr_int64_t)pchat_conf_lock_s(
                                              r->server));
     }
-    else if (u->lock_until && u->lock_until <= now) {
-        pchat_sql_add(sql, ", lock_until = NULL");
-    }
-    pchat_sql_add(sql, " WHERE id = ");
-    pchat_sql_int(sql, u->id);
+    pchat_sql_add(sql, " WHEN lock_until <= ");
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, " THEN NULL ELSE lock_until END WHERE id = ");
+    pchat_sql_int(sql, id);
     return pchat_db_exec(c, r->pool, sql, &nrows);
 }
 
@@ -396,21 +493,42 @@ static pchat_error *login_fields(request_rec *r, json_t *body,
 }
 
 /* Verifies the password with a hashing slot held; 1 when it matches, 0
- * when not, -1 when the server is too busy to check. */
+ * when not, -1 when the server is too busy to check.  Without a user (u
+ * NULL) or a stored hash it spends the same time and fails, so a wrong
+ * password takes as long whether the account exists or not. */
 static int check_password(request_rec *r, const char *password,
                           const login_row *u)
 {
-    int ok;
+    int ok = 0;
 
     if (pchat_auth_hash_slot_acquire()) {
         return -1;
     }
-    ok = pchat_password_verify(r->pool, password, u->salt, u->hash);
+    if (u && u->hash && u->salt) {
+        ok = pchat_password_verify(r->pool, password, u->salt, u->hash);
+    }
+    else {
+        pchat_password_spend(r->pool, password);
+    }
     pchat_auth_hash_slot_release();
     return ok;
 }
 
-static int busy(request_rec *r)
+pchat_error *pchat_auth_hash_allowed(request_rec *r)
+{
+    if (pchat_shm_client_login_allowed(
+            apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
+                         r->useragent_ip),
+            pchat_conf_max_logins_per_minute(r->server))) {
+        return NULL;
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After", "60");
+    return pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
+                            "Too many login attempts from this address; "
+                            "try again in a minute.");
+}
+
+int pchat_auth_busy(request_rec *r)
 {
     apr_table_setn(r->err_headers_out, "Retry-After", "1");
     return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
@@ -440,22 +558,19 @@ int pchat_auth_login(pchat_req *q)
     request_rec *r = q->r;
     json_t *body;
     const char *email, *password;
-    pchat_error *err = pchat_read_json_body(r, &body);
-    login_row u = {0, NULL, NULL, 0, 0};
+    pchat_error *err = pchat_auth_csrf_login(r);
+    login_row u = {0, NULL, NULL, 0};
     pchat_conn *c;
     int found = 0, ok, status;
 
     if (!err) {
+        err = pchat_read_json_body(r, &body);
+    }
+    if (!err) {
         err = login_fields(r, body, &email, &password);
     }
-    if (!err && !pchat_shm_client_login_allowed(
-            apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
-                         r->useragent_ip),
-            pchat_conf_max_logins_per_minute(r->server))) {
-        apr_table_setn(r->err_headers_out, "Retry-After", "60");
-        err = pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
-                               "Too many login attempts from this address; "
-                               "try again in a minute.");
+    if (!err) {
+        err = pchat_auth_hash_allowed(r);
     }
     if (err) {
         return pchat_send_error(r, err);
@@ -464,24 +579,28 @@ int pchat_auth_login(pchat_req *q)
         return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
                                         "The database is not available.");
     }
-    if (find_login(c, r, email, &u, &found) || !found) {
-        pchat_conn_release(c);
-        return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
-    }
+    status = find_login(c, r, email, &u, &found);
     pchat_conn_release(c);   /* not held while hashing */
-    if (u.lock_until > pchat_now_ms()) {
+    if (status) {
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    if (found && u.lock_until > pchat_now_ms()) {
         return pchat_send_error(r, unauthorized(r->pool, MSG_LOCKED));
     }
-    ok = check_password(r, password, &u);
+    ok = check_password(r, password, found ? &u : NULL);
     if (ok < 0) {
-        return busy(r);
+        return pchat_auth_busy(r);
+    }
+    if (!found) {
+        return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
     }
     if (!(c = pchat_conn_acquire(r))) {
         return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
                                         "The database is not available.");
     }
     if (!ok) {
-        count_failure(c, r, &u);
+        count_failure(c, r, u.id);
         pchat_conn_release(c);
         return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
     }

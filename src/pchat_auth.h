@@ -26,10 +26,24 @@ pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user);
  * origin of PayloadChatCORSOrigins.  Returns the 403 or NULL. */
 pchat_error *pchat_auth_csrf(pchat_req *q);
 
+/* A login (or first-register) sets the session cookie: one from a page of
+ * another site (Origin or Referer neither this site nor an origin of
+ * PayloadChatCORSOrigins) would log the browser in as someone else.
+ * Returns the 403 or NULL. */
+pchat_error *pchat_auth_csrf_login(request_rec *r);
+
 /* Hashing is slow on purpose; at most a few run at once per process so
  * logins cannot take every worker thread.  0, or -1 when busy. */
 int pchat_auth_hash_slot_acquire(void);
 void pchat_auth_hash_slot_release(void);
+
+/* Every request that hashes a password (login, sign-up, a new password)
+ * counts against the client address's PayloadChatMaxLoginsPerMinute.
+ * Returns the 429 (with Retry-After) or NULL. */
+pchat_error *pchat_auth_hash_allowed(request_rec *r);
+
+/* Answers 503 with Retry-After when no hashing slot came free. */
+int pchat_auth_busy(request_rec *r);
 
 /* Opens a session for user id and answers {message, user, token, exp}. */
 int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,

@@ -139,12 +139,45 @@ static pchat_error *read_body(request_rec *r, apr_off_t max, char **buf,
     return NULL;
 }
 
+/* True when the Content-Type is application/json (any parameters).  A
+ * page of another site can send text/plain, form or multipart bodies
+ * without asking (no CORS preflight), so a body of any other type is never
+ * read as JSON: that page cannot log a browser in or write as it.  Payload
+ * reads JSON bodies only with this type too. */
+static int is_json_type(request_rec *r)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    size_t n = strlen("application/json");
+
+    if (!type) {
+        return 0;
+    }
+    while (apr_isspace(*type)) {
+        type++;
+    }
+    if (strncasecmp(type, "application/json", n)) {
+        return 0;
+    }
+    type += n;
+    while (apr_isspace(*type)) {
+        type++;
+    }
+    return !*type || *type == ';';
+}
+
 pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
 {
     char *buf = NULL;
     apr_size_t len = 0;
-    pchat_error *err = read_body(r, pchat_conf_max_body(r->server), &buf, &len);
+    pchat_error *err;
 
+    if (!is_json_type(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;   /* the body is unread */
+        return pchat_error_make(r->pool, HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
+                                NULL, "The request body must be JSON sent "
+                                "with Content-Type: application/json.");
+    }
+    err = read_body(r, pchat_conf_max_body(r->server), &buf, &len);
     if (err) {
         return err;
     }

@@ -15,4 +15,9 @@ int pchat_password_hash(apr_pool_t *p, const char *password,
 int pchat_password_verify(apr_pool_t *p, const char *password,
                           const char *salt, const char *hash);
 
+/* Spends the time of a verification in the current format and matches
+ * nothing: a login for an unknown email takes as long as a wrong
+ * password. */
+void pchat_password_spend(apr_pool_t *p, const char *password);
+
 #endif

@@ -1091,9 +1091,14 @@ int pchat_stream_handler(pchat_req *q)
     request_rec *r = q->r;
     pchat_sub *sub = apr_pcalloc(r->pool, sizeof(*sub));
     pchat_error *err;
+    pchat_sql *allowed;
     int resume = 0;
 
     if (r->header_only) {
+        /* the answer to GET's headers, 403 included */
+        if ((err = pchat_access_filter(q, PCHAT_OP_READ, &allowed))) {
+            return pchat_send_error(r, err);
+        }
         set_stream_headers(r);
         return OK;
     }
@@ -1135,6 +1140,12 @@ int pchat_stream_handler(pchat_req *q)
 
 int pchat_stream_stats(pchat_req *q)
 {
+    pchat_sql *allowed;
+    pchat_error *err = pchat_access_filter(q, PCHAT_OP_READ, &allowed);
+
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
     return pchat_send_json(q->r, HTTP_OK, json_pack(
         "{s:I}", "subscribers", (json_int_t)pchat_shm_subscribers_total()));
 }

@@ -56,6 +56,23 @@ for my $how (["JWT", {Authorization => "JWT $token"}],
 ($res, $data) = get_json('/api/users/me');
 is_deeply $data, {user => undef}, 'me without a token';
 
+# Two payload-token cookies (cookies of two paths or domains): the first
+# that verifies is used, and nothing is logged as an error.
+my $log = "$ENV{PCHAT_TOP}/t/logs/error_log";
+my $log_size = -s $log;
+for my $c ("payload-token=not-a-token; payload-token=$token",
+           "a=1; payload-token=$token;payload-token=$token") {
+    ($res, $data) = get_json('/api/users/me', undef, Cookie => $c);
+    is $data->{user}{id}, $id, "me with cookies '$c'";
+}
+($res) = get_json('/api/users/me', undef,
+                  Cookie => 'payload-token=bad; payload-token=worse');
+is $res->code, 401, 'two bad cookies: 401';
+open my $lf, '<', $log or die "$log: $!";
+seek $lf, $log_size, 0;
+my @errors = grep { /:error\]|more than once/ } <$lf>;
+is_deeply \@errors, [], 'no error logged for them';
+
 # bad tokens: 401, never a crash
 sub sign {
     my ($header, $payload, $key) = @_;

@@ -28,6 +28,17 @@ is $data->{errors}[0]{message}, 'You are not allowed to perform this action.',
    'Forbidden message';
 ($res) = get_json('/api/messages/sse');
 is $res->code, 403, 'anonymous stream: 403';
+for my $path ('/api/messages/sse', '/api/messages/sse/stats') {
+    ($res) = api('HEAD', $path);
+    is $res->code, 403, "anonymous HEAD $path: 403";
+}
+($res) = get_json('/api/messages/sse/stats');
+is $res->code, 403, 'anonymous stream stats: 403';
+($res, $data) = get_json('/api/messages/sse/stats', undef, %{$as{a}});
+is $res->code, 200, 'a member reads the stream stats';
+ok defined $data->{subscribers}, 'subscribers';
+($res) = api('HEAD', '/api/messages/sse', undef, %{$as{a}});
+is $res->code, 200, 'a member: HEAD of the stream 200';
 
 # sending only as oneself
 ($res, $data) = post_json('/api/messages?depth=0',
