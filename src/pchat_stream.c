@@ -786,15 +786,26 @@ static pchat_error *read_cursor(pchat_req *q, apr_int64_t *cursor, int *has)
     return NULL;
 }
 
+/* Whether the client went away.  Over HTTP/1 a poll() of the socket
+ * sees the TCP close.  An HTTP/2 stream runs on a secondary connection
+ * (c->master set) whose "socket" is a dummy that mod_http2 shares between
+ * all its streams and that polls as hung up: there mod_http2 marks the
+ * secondary connection aborted when the client resets the stream
+ * (RST_STREAM) or the connection ends, and a write fails after that. */
 static int client_gone(request_rec *r)
 {
-    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    conn_rec *c = r->connection;
+    apr_socket_t *sock;
     apr_os_sock_t fd;
     struct pollfd pfd;
 
-    if (r->connection->aborted) {
+    if (c->aborted || (c->master && c->master->aborted)) {
         return 1;
     }
+    if (c->master) {
+        return 0;
+    }
+    sock = ap_get_conn_socket(c);
     if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
         return 0;
     }
