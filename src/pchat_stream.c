@@ -36,6 +36,7 @@
 #include "pchat_shm.h"
 #include "pchat_access.h"
 #include "pchat_listen.h"
+#include "pchat_h2.h"
 
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
@@ -388,6 +389,7 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
     apr_pool_t *pool = pchat_shared_pool(pchild);
 
+    pchat_h2_child_init(pchild, s);
     for (vs = s; vs; vs = vs->next) {
         pchat_hub *hub;
 
@@ -852,7 +854,11 @@ static pchat_error *admit(request_rec *r, pchat_hub *hub)
     const char *addr = apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
                                     r->useragent_ip);
     int per_client = pchat_conf_max_streams_per_client(r->server);
+    pchat_error *err = pchat_h2_admit(r);
 
+    if (err) {
+        return err;
+    }
     if (!pchat_shm_client_stream_take(addr, per_client)) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,

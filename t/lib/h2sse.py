@@ -345,11 +345,21 @@ def scenario_basic(port, tls, pidfile):
     c.close()
 
 
+def warm_up(c):
+    """Requests that finish, as a page load makes: mod_http2 then serves
+    more requests of the connection at a time (6 at first, doubled when
+    one finishes 100 ms after the last change, up to H2MaxWorkers)."""
+    for _ in range(4):
+        time.sleep(0.12)
+        c.call('GET', '/api/messages/sse/stats')
+
+
 def scenario_multiplex(port, tls, pidfile):
     """20 streams on one connection all get a message; 16 are cancelled; the
     other 4 and new API requests on the same connection still answer."""
     c = Conn(port, tls)
     a, b = make_user(c), make_user(c)
+    warm_up(c)
     base = subscribers(c)
     tag = uniq('h2mux')
     streams = [c.request('GET', watch_path(tag),
@@ -385,6 +395,62 @@ def scenario_multiplex(port, tls, pidfile):
     ok(wait_until(lambda: subscribers(w) == base, 10),
        'connection closed: every stream released')
     w.close()
+
+
+def scenario_per_connection(port, tls, pidfile):
+    """A new connection gets at most 4 streams (the default): the next ones
+    are refused with 429 rather than left waiting, and an API request on
+    the connection still answers; mod_http2 serves only 6 requests of a new
+    connection at a time."""
+    c = Conn(port, tls)
+    w = Conn(port, tls)
+    base = subscribers(w)
+    streams = [c.request('GET', '/api/messages/sse?since=0',
+                         headers=[('accept', 'text/event-stream')])
+               for _ in range(7)]
+    c.wait(lambda: all(s.status for s in streams), 10)
+    is_(sorted(s.status or 0 for s in streams), [200] * 4 + [429] * 3,
+        '7 streams on a new connection: 4 open, 3 refused with 429')
+    refused = [s for s in streams if s.status == 429]
+    c.wait(lambda: all(s.ended for s in refused), 5)
+    ok(all(s.headers.get('retry-after') == '5' for s in refused),
+       'with Retry-After: 5')
+    try:
+        msg = json.loads(refused[0].body)['errors'][0]['message']
+    except (ValueError, KeyError, IndexError):
+        msg = None
+    ok(msg and 'HTTP/2 connection' in msg, 'in Payload\'s error shape: %r'
+       % msg)
+    t0 = time.time()
+    status, _ = c.call('GET', '/api/messages?limit=1', timeout=10)
+    is_(status, 200, 'an API request on the connection answers')
+    ok(time.time() - t0 < 5, 'at once (%.2f s)' % (time.time() - t0))
+    is_(subscribers(w), base + 4, 'the 4 streams are counted')
+    c.close()
+    ok(wait_until(lambda: subscribers(w) == base, 10), 'and released')
+    w.close()
+
+
+def scenario_per_child(port, tls, pidfile):
+    """PayloadChatStreamMaxH2 2: the third h2 stream of the child is refused
+    with 503 and Retry-After; once one ends, a new one opens."""
+    c = Conn(port, tls)
+    s1 = c.open_stream('/api/messages/sse?since=0')
+    s2 = c.open_stream('/api/messages/sse?since=0')
+    s3 = c.open_stream('/api/messages/sse?since=0')
+    is_([s1.status, s2.status], [200, 200], 'two h2 streams open')
+    c.wait(lambda: s3.ended, 5)
+    is_(s3.status, 503, 'the third is refused with 503')
+    is_(s3.headers.get('retry-after'), '5', 'with Retry-After: 5')
+    c.cancel(s1)
+    s4 = None
+    for _ in range(20):
+        s4 = c.open_stream('/api/messages/sse?since=0')
+        if s4.status == 200:
+            break
+        time.sleep(0.25)
+    is_(s4.status, 200, 'after one ended, a new one opens')
+    c.close()
 
 
 def scenario_restart(port, tls, pidfile):

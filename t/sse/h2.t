@@ -52,6 +52,8 @@ sub scenario {
 scenario('basic', 'pchat_tls', 1);
 scenario('basic', 'pchat_h2c', 0);
 scenario('multiplex', 'pchat_tls', 1);
+scenario('per_connection', 'pchat_h2c', 0);
+scenario('per_child', 'pchat_h2small', 0);
 scenario('restart', 'pchat_tls', 1);
 
 done_testing;
