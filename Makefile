@@ -19,9 +19,11 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
              -fno-omit-frame-pointer
 
 # What the tests need beyond the service: PostgreSQL for the second backend,
-# Chromium (and Node, when the machine has none) for the browser tests.
+# Chromium (and Node, when the machine has none) for the browser tests;
+# python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate.
 TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
             postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
+            python3-h2 openssl \
             $(if $(shell command -v node),,nodejs npm)
 
 .PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall clean format

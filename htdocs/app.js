@@ -359,18 +359,26 @@ function setConn(s) {
   el.textContent = s;
 }
 
+// The stream's address: the page's own, or the one a
+// <meta name="payloadchat-stream" content="https://host:8443/api/messages/sse">
+// names (a virtual host on HTTP/1.1, where the event MPM holds no thread
+// per stream, while the page and the API use HTTP/2; see README).
+const STREAM = document.querySelector('meta[name="payloadchat-stream"]')?.content
+  || `${API}/messages/sse`;
+
 function streamUrl() {
   const me = state.me.id;
   const params = { 'where[or][0][sender][equals]': me, 'where[or][1][receiver][equals]': me };
   // A fresh EventSource cannot send Last-Event-ID: resume with since=.
   if (state.lastEventId) params.since = state.lastEventId;
-  return `${API}/messages/sse?${qs(params)}`;
+  return `${STREAM}?${qs(params)}`;
 }
 
 function connect() {
   clearTimeout(state.reconnectTimer);
   state.source?.close();
-  const es = new EventSource(streamUrl());
+  // credentials: the login cookie also goes to a stream on another port
+  const es = new EventSource(streamUrl(), { withCredentials: true });
   state.source = es;
   setConn('reconnecting');
   es.onopen = () => setConn('live');

@@ -98,6 +98,21 @@ fresh_database() {
     if [ "$PCHAT_DB_DRIVER" = pgsql ]; then
         sh scripts/pg.sh reset "$PG_DIR" "$PG_PORT"
     fi
+    make_certificate
+}
+
+# A self-signed certificate for the TLS virtual host (t/sse/tls.t, h2.t):
+# made for each run, kept out of git under t/run.
+make_certificate() {
+    PCHAT_SSL_DIR=$TOP/t/run/ssl
+    export PCHAT_SSL_DIR
+    mkdir -p "$PCHAT_SSL_DIR"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+        -nodes -days 2 -subj /CN=localhost \
+        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
+        -addext basicConstraints=critical,CA:FALSE \
+        -keyout "$PCHAT_SSL_DIR/key.pem" -out "$PCHAT_SSL_DIR/cert.pem" \
+        >/dev/null 2>&1 || echo "test: cannot make the test certificate"
 }
 
 # run_suite MPM TEST_FILES... : one Apache::Test run; prints the harness

@@ -43,6 +43,8 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_where_depth = -1;
     conf->max_where_terms = -1;
     conf->max_streams_per_client = -1;
+    conf->max_h2_streams = -1;
+    conf->max_per_h2_conn = -1;
     conf->max_logins_per_minute = -1;
     return conf;
 }
@@ -86,6 +88,8 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_where_depth, -1);
     MERGE(max_where_terms, -1);
     MERGE(max_streams_per_client, -1);
+    MERGE(max_h2_streams, -1);
+    MERGE(max_per_h2_conn, -1);
     MERGE(max_logins_per_minute, -1);
     return conf;
 }
@@ -157,6 +161,8 @@ INT_GETTER(lock_s, lock_s, 600)
 INT_GETTER(max_where_depth, max_where_depth, 10)
 INT_GETTER(max_where_terms, max_where_terms, 200)
 INT_GETTER(max_streams_per_client, max_streams_per_client, 100)
+INT_GETTER(stream_max_h2, max_h2_streams, 0)
+INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, 4)
 INT_GETTER(max_logins_per_minute, max_logins_per_minute, 60)
 INT_GETTER(password_min, password_min, 8)
 
@@ -539,6 +545,15 @@ const command_rec pchat_directives[] = {
                   SLOT(max_streams_per_client, 1, 1000000), RSRC_CONF,
                   "Most concurrent streams from one client address on this "
                   "node (default 100)"),
+    AP_INIT_TAKE1("PayloadChatStreamMaxH2", set_int,
+                  SLOT(max_h2_streams, 0, 1000000), RSRC_CONF,
+                  "Most HTTP/2 streams one child process serves, each "
+                  "holding an h2 worker; 0 for half of mod_http2's workers "
+                  "(default 0)"),
+    AP_INIT_TAKE1("PayloadChatStreamMaxPerH2Connection", set_int,
+                  SLOT(max_per_h2_conn, 1, 1000000), RSRC_CONF,
+                  "Most streams on one HTTP/2 connection, which mod_http2 "
+                  "serves only a few requests of at a time (default 4)"),
     AP_INIT_TAKE1("PayloadChatMaxLoginsPerMinute", set_int,
                   SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
                   "Login attempts one client address may make per minute on "

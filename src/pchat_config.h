@@ -45,6 +45,8 @@ typedef struct {
     int max_where_depth;         /* limits: and/or nesting of a where */
     int max_where_terms;         /* limits: conditions in a where */
     int max_streams_per_client;  /* limits: streams per client address */
+    int max_h2_streams;          /* limits: h2 streams per child, 0 auto */
+    int max_per_h2_conn;         /* limits: streams per h2 connection */
     int max_logins_per_minute;   /* limits: login attempts per address */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
@@ -86,6 +88,9 @@ int pchat_conf_password_min(const server_rec *s);
 int pchat_conf_max_where_depth(const server_rec *s);
 int pchat_conf_max_where_terms(const server_rec *s);
 int pchat_conf_max_streams_per_client(const server_rec *s);
+/* PayloadChatStreamMaxH2; 0: derived from mod_http2's workers. */
+int pchat_conf_stream_max_h2(const server_rec *s);
+int pchat_conf_stream_max_per_h2_conn(const server_rec *s);
 int pchat_conf_max_logins_per_minute(const server_rec *s);
 /* Checks what only the whole configuration can tell (a secret when
  * members mode is on); returns an error text naming the directive, or

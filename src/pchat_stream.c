@@ -36,6 +36,7 @@
 #include "pchat_shm.h"
 #include "pchat_access.h"
 #include "pchat_listen.h"
+#include "pchat_h2.h"
 
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
@@ -388,6 +389,7 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
     server_rec *vs;
     apr_pool_t *pool = pchat_shared_pool(pchild);
 
+    pchat_h2_child_init(pchild, s);
     for (vs = s; vs; vs = vs->next) {
         pchat_hub *hub;
 
@@ -786,15 +788,26 @@ static pchat_error *read_cursor(pchat_req *q, apr_int64_t *cursor, int *has)
     return NULL;
 }
 
+/* Whether the client went away.  Over HTTP/1 a poll() of the socket
+ * sees the TCP close.  An HTTP/2 stream runs on a secondary connection
+ * (c->master set) whose "socket" is a dummy that mod_http2 shares between
+ * all its streams and that polls as hung up: there mod_http2 marks the
+ * secondary connection aborted when the client resets the stream
+ * (RST_STREAM) or the connection ends, and a write fails after that. */
 static int client_gone(request_rec *r)
 {
-    apr_socket_t *sock = ap_get_conn_socket(r->connection);
+    conn_rec *c = r->connection;
+    apr_socket_t *sock;
     apr_os_sock_t fd;
     struct pollfd pfd;
 
-    if (r->connection->aborted) {
+    if (c->aborted || (c->master && c->master->aborted)) {
         return 1;
     }
+    if (c->master) {
+        return 0;
+    }
+    sock = ap_get_conn_socket(c);
     if (!sock || apr_os_sock_get(&fd, sock) != APR_SUCCESS) {
         return 0;
     }
@@ -841,7 +854,11 @@ static pchat_error *admit(request_rec *r, pchat_hub *hub)
     const char *addr = apr_psprintf(r->pool, "%pp|%s", (void *)r->server,
                                     r->useragent_ip);
     int per_client = pchat_conf_max_streams_per_client(r->server);
+    pchat_error *err = pchat_h2_admit(r);
 
+    if (err) {
+        return err;
+    }
     if (!pchat_shm_client_stream_take(addr, per_client)) {
         apr_table_setn(r->err_headers_out, "Retry-After", "5");
         return pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,

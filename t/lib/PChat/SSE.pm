@@ -42,6 +42,27 @@ sub open_at {
                                      PeerPort => $port, Proto => 'tcp',
                                      Timeout => 10)
         or die "connect to $port: $!";
+    return $class->_request($sock, $host, $port, $path, %headers);
+}
+
+# Opens $path over TLS (HTTP/1.1 by ALPN) on host:port, trusting the test's
+# self-signed certificate.
+sub open_tls {
+    my ($class, $hostport, $path, %headers) = @_;
+    require IO::Socket::SSL;
+    my ($host, $port) = split /:/, $hostport;
+    my $sock = IO::Socket::SSL->new(PeerAddr => '127.0.0.1',
+                                    PeerPort => $port, Timeout => 10,
+                                    SSL_verify_mode => 0,
+                                    SSL_alpn_protocols => ['http/1.1'])
+        or die "TLS connect to $port: $IO::Socket::SSL::SSL_ERROR";
+    my $self = $class->_request($sock, $host, $port, $path, %headers);
+    $self->{alpn} = $sock->alpn_selected;
+    return $self;
+}
+
+sub _request {
+    my ($class, $sock, $host, $port, $path, %headers) = @_;
     my $req = "GET $path HTTP/1.1\r\nHost: $host:$port\r\n"
             . "Accept: text/event-stream\r\n";
     $req .= "$_: $headers{$_}\r\n" for keys %headers;
@@ -61,7 +82,9 @@ sub _fill {
     my ($self, $timeout) = @_;
     return 0 if $self->{eof};
     my $sel = IO::Select->new($self->{sock});
-    return 1 unless $sel->can_read($timeout < 0 ? 0 : $timeout);
+    # TLS may hold decrypted bytes that select() cannot see
+    my $pending = $self->{sock}->can('pending') && $self->{sock}->pending;
+    return 1 unless $pending || $sel->can_read($timeout < 0 ? 0 : $timeout);
     my $n = sysread $self->{sock}, my $buf, 65536;
     if (!$n) {
         $self->{eof} = 1;
