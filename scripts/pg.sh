@@ -5,7 +5,8 @@
 # the postgres user (the server refuses to run as root).
 #   pg.sh start DIR PORT   initdb if needed, start, create the database
 #   pg.sh reset DIR PORT   drop and create the databases: pchat, and
-#                          pchat_purge for the tombstone test
+#                          pchat_purge for the tombstone test,
+#                          pchat_contract for the Payload contract
 #   pg.sh restart DIR      stop (fast: clients are cut off) and start again
 #   pg.sh stop DIR         fast shutdown
 #   pg.sh params DIR PORT [DB]  the APR DBD (libpq) connection string
@@ -47,7 +48,9 @@ reset)
         -h "$dir" -p "$port" -U pchat -d postgres -qAt -v ON_ERROR_STOP=1 \
         -c "DROP DATABASE IF EXISTS pchat" -c "CREATE DATABASE pchat" \
         -c "DROP DATABASE IF EXISTS pchat_purge" \
-        -c "CREATE DATABASE pchat_purge"
+        -c "CREATE DATABASE pchat_purge" \
+        -c "DROP DATABASE IF EXISTS pchat_contract" \
+        -c "CREATE DATABASE pchat_contract"
     ;;
 stop)
     [ -f "$dir/data/postmaster.pid" ] &&

@@ -77,15 +77,19 @@ use_backend() {
         PCHAT_DB_PARAMS=$(sh scripts/pg.sh params "$PG_DIR" "$PG_PORT")
         PCHAT_DB_PARAMS_PURGE=$(sh scripts/pg.sh params "$PG_DIR" "$PG_PORT" \
                                 pchat_purge)
+        PCHAT_DB_PARAMS_CONTRACT=$(sh scripts/pg.sh params "$PG_DIR" \
+                                   "$PG_PORT" pchat_contract)
         PCHAT_PG_DIR=$PG_DIR
         PCHAT_PG_PORT=$PG_PORT
         export PCHAT_PG_DIR PCHAT_PG_PORT
     else
         PCHAT_DB_PARAMS=$TOP/t/run/db/payloadchat.sqlite
         PCHAT_DB_PARAMS_PURGE=$TOP/t/run/db/purge.sqlite
+        PCHAT_DB_PARAMS_CONTRACT=$TOP/t/run/db/contract.sqlite
     fi
-    # t/sse/purge.t purges its own database, not the one the others share
-    export PCHAT_DB_PARAMS PCHAT_DB_PARAMS_PURGE
+    # t/sse/purge.t purges its own database, not the one the others share;
+    # t/contract/payload.t needs one that starts empty
+    export PCHAT_DB_PARAMS PCHAT_DB_PARAMS_PURGE PCHAT_DB_PARAMS_CONTRACT
 }
 
 fresh_database() {

@@ -37,8 +37,9 @@ pchat_error *pchat_access_filter(pchat_req *q, pchat_op op, pchat_sql **cond)
 {
     *cond = pchat_sql_make(q->r->pool, "1=1");
     if (q->coll == &pchat_users && op == PCHAT_OP_CREATE) {
-        return pchat_conf_self_register(q->r->server) ? NULL
-                                                      : pchat_forbidden(q->r->pool);
+        /* without self-registration, users are made by users */
+        return pchat_conf_self_register(q->r->server) || q->user
+               ? NULL : pchat_forbidden(q->r->pool);
     }
     if (q->coll == &pchat_users && op != PCHAT_OP_READ) {
         /* in every mode: a user's email and password are theirs alone */

@@ -11,6 +11,8 @@
 
 #define MSG_NOT_FOUND "Not Found"
 #define MSG_SERVER_ERROR "Something went wrong."
+/* the order of the docs of a bulk answer: Payload's default sort */
+#define NEWEST_FIRST "created_at DESC, id DESC"
 
 static int server_error(request_rec *r)
 {
@@ -104,13 +106,20 @@ static pchat_sql *this_id(pchat_req *q)
 
 /* ---- find ------------------------------------------------------------------ */
 
+/* pagination=false: Payload still applies a limit and page that were
+ * given, counts only the docs it returns, and reports one page. */
 static json_t *envelope(json_t *docs, const pchat_query *pq, apr_int64_t total)
 {
-    apr_int64_t limit = pq->paginate ? pq->limit : total;
+    apr_int64_t limit = pq->limit;
     apr_int64_t pages = limit > 0 ? (total + limit - 1) / limit : 1;
-    apr_int64_t page = pq->paginate ? pq->page : 1;
+    apr_int64_t page = pq->page;
     int has_prev = page > 1, has_next = page < pages;
 
+    if (!pq->paginate) {
+        total = (apr_int64_t)json_array_size(docs);
+        pages = 1;
+        has_prev = has_next = 0;
+    }
     if (pages < 1) {
         pages = 1;
     }
@@ -123,7 +132,9 @@ static json_t *envelope(json_t *docs, const pchat_query *pq, apr_int64_t total)
                      "nextPage", has_next ? json_integer(page + 1)
                                           : json_null(),
                      "page", (json_int_t)page,
-                     "pagingCounter", (json_int_t)((page - 1) * limit + 1),
+                     "pagingCounter", (json_int_t)(pq->paginate
+                                                   ? (page - 1) * limit + 1
+                                                   : 1),
                      "prevPage", has_prev ? json_integer(page - 1)
                                           : json_null(),
                      "totalDocs", (json_int_t)total,
@@ -133,7 +144,7 @@ static json_t *envelope(json_t *docs, const pchat_query *pq, apr_int64_t total)
 static int run_find(pchat_conn *c, request_rec *r, const pchat_query *pq,
                     json_t **docs, apr_int64_t *total)
 {
-    apr_int64_t limit = pq->paginate && pq->limit > 0 ? pq->limit : -1;
+    apr_int64_t limit = pq->limit > 0 ? pq->limit : -1;
     apr_int64_t offset = limit > 0 ? (apr_int64_t)(pq->page - 1) * limit : 0;
     int rv = pchat_docs_count(c, r->pool, pq->coll, pq->where, total);
 
@@ -158,6 +169,9 @@ int pchat_api_find(pchat_req *q)
 
     if (err) {
         return pchat_send_error(q->r, err);
+    }
+    if (!pq.paginate && !json_object_get(q->qs, "limit")) {
+        pq.limit = 0;   /* no limit unless one was given */
     }
     if (!(c = acquire(q->r))) {
         return unavailable(q->r);
@@ -333,6 +347,9 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
 {
     pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(p, "INSERT INTO ",
                                                    coll->table, " (", NULL));
+    /* a createdAt the client gave is among the values */
+    int given = pchat_values_get(v, pchat_field_find(coll, "createdAt"))
+                != NULL;
     int i;
 
     for (i = 0; i < v->assigns->nelts; i++) {
@@ -340,8 +357,9 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                            ->column);
         pchat_sql_add(sql, ", ");
     }
-    pchat_sql_add(sql, coll->live ? "seq, created_at, updated_at) SELECT "
-                                  : "created_at, updated_at) SELECT ");
+    pchat_sql_add(sql, coll->live ? "seq, " : "");
+    pchat_sql_add(sql, given ? "updated_at) SELECT "
+                             : "created_at, updated_at) SELECT ");
     for (i = 0; i < v->assigns->nelts; i++) {
         bind_assign(sql, &APR_ARRAY_IDX(v->assigns, i, pchat_assign));
         pchat_sql_add(sql, ", ");
@@ -349,8 +367,10 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
     if (coll->live) {
         pchat_sql_add(sql, PCHAT_NEXT_SEQ ", ");
     }
-    pchat_sql_int(sql, now);
-    pchat_sql_add(sql, ", ");
+    if (!given) {
+        pchat_sql_int(sql, now);
+        pchat_sql_add(sql, ", ");
+    }
     pchat_sql_int(sql, now);
     add_relations_exist(p, sql, v);
     pchat_sql_add(sql, " RETURNING id");
@@ -388,8 +408,8 @@ static pchat_error *unique_email(request_rec *r, const pchat_collection *coll)
 {
     json_t *errors = pchat_json_own(r->pool, json_array());
 
-    pchat_field_error(r->pool, errors, pchat_field_find(coll, "email"),
-                      "email", "Value must be unique");
+    pchat_field_error(r->pool, errors, &pchat_login_email, "email",
+                      "A user with the given email is already registered.");
     return pchat_validation_error(r->pool, coll, errors);
 }
 
@@ -431,7 +451,7 @@ static int send_doc(pchat_req *q, int status, json_t *doc, const char *msg)
                            json_pack("{s:O,s:s}", "doc", doc, "message", msg));
 }
 
-/* The docs with these ids, in id order, at depth. */
+/* The docs with these ids, newest first, at depth. */
 static int docs_by_ids(pchat_conn *c, request_rec *r,
                        const pchat_collection *coll, json_t *ids, int depth,
                        json_t **docs)
@@ -450,7 +470,8 @@ static int docs_by_ids(pchat_conn *c, request_rec *r,
         pchat_sql_int(where, json_integer_value(id));
     }
     pchat_sql_add(where, ")");
-    rv = pchat_docs_select(c, r->pool, coll, where, "id ASC", -1, 0, docs);
+    rv = pchat_docs_select(c, r->pool, coll, where, NEWEST_FIRST, -1, 0,
+                           docs);
     return rv ? rv : pchat_docs_populate(c, r->pool, coll, *docs, depth);
 }
 
@@ -462,9 +483,12 @@ typedef struct {
     pchat_values v;
     pchat_sql *allowed;
     int depth;
+    int duplicating;     /* a create for POST /{id}/duplicate */
 } pchat_write;
 
 typedef int (*write_fn)(pchat_write *w);
+static int update_many(pchat_write *w);
+static int bulk_invalid(pchat_req *q, pchat_error *err);
 
 static pchat_error *short_password(pchat_req *q, const pchat_values *v)
 {
@@ -535,18 +559,44 @@ static int hash_new_password(pchat_req *q, int creating, pchat_values *v)
     return rv ? server_error(q->r) : DECLINED;
 }
 
+/* A ValidationError of an update by id names the document, as Payload's
+ * does: data {"id", "collection", "errors"}. */
+static pchat_error *of_doc(pchat_req *q, pchat_error *err)
+{
+    json_t *data;
+
+    if (!err || !q->id || !err->name || strcmp(err->name, "ValidationError")
+        || !json_is_object(err->data)) {
+        return err;
+    }
+    data = pchat_json_own(q->r->pool, json_pack("{s:I}", "id",
+                                                (json_int_t)q->id));
+    json_object_update(data, err->data);
+    err->data = data;
+    return err;
+}
+
+static int with_body_json(pchat_req *q, json_t *body, int creating,
+                          pchat_op op, write_fn fn);
+
 /* Reads, validates and authorises the body, hashes a password before
  * taking a connection (PBKDF2 is slow on purpose), then runs the write. */
 static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
 {
-    pchat_write w = {q, NULL, {NULL, NULL}, NULL, 0};
     json_t *body = NULL;
+    pchat_error *err = pchat_read_json_body(q->r, &body);
+
+    return err ? pchat_send_error(q->r, err)
+               : with_body_json(q, body, creating, op, fn);
+}
+
+static int with_body_json(pchat_req *q, json_t *body, int creating,
+                          pchat_op op, write_fn fn)
+{
+    pchat_write w = {q, NULL, {NULL, NULL}, NULL, 0, 0};
     pchat_error *err = pchat_access_filter(q, op, &w.allowed);
     int status;
 
-    if (!err) {
-        err = pchat_read_json_body(q->r, &body);
-    }
     if (!err) {
         err = pchat_validate(q->r->pool, q->coll, body, creating, &w.v);
     }
@@ -556,8 +606,11 @@ static int with_body(pchat_req *q, int creating, pchat_op op, write_fn fn)
     if (!err) {
         err = pchat_access_check_values(q, &w.v);
     }
+    if (err && fn == update_many) {
+        return bulk_invalid(q, err);
+    }
     if (err) {
-        return pchat_send_error(q->r, err);
+        return pchat_send_error(q->r, of_doc(q, err));
     }
     if (depth_param(q, &w.depth)) {
         return OK;
@@ -656,9 +709,114 @@ static int create(pchat_write *w)
         return server_error(q->r);
     }
     pchat_access_shape(q, q->coll, docs);
-    return send_doc(q, HTTP_CREATED, json_array_get(docs, 0),
+    /* (Payload answers a duplicate with 200) */
+    return send_doc(q, w->duplicating ? HTTP_OK : HTTP_CREATED,
+                    json_array_get(docs, 0),
                     apr_pstrcat(q->r->pool, q->coll->singular,
-                                " successfully created.", NULL));
+                                w->duplicating ? " successfully duplicated."
+                                               : " successfully created.",
+                                NULL));
+}
+
+static int duplicate(pchat_write *w)
+{
+    w->duplicating = 1;
+    return create(w);
+}
+
+/* The source message's fields under the body's. */
+int pchat_api_duplicate(pchat_req *q)
+{
+    pchat_sql *where = this_id(q);
+    pchat_error *err = scoped(q, PCHAT_OP_READ, &where);
+    json_t *body = NULL, *docs = NULL, *v;
+    const char *key;
+    pchat_conn *c;
+    int rv;
+
+    if (!err && q->r->clength == 0 && !apr_table_get(q->r->headers_in,
+                                                     "Transfer-Encoding")) {
+        body = pchat_json_own(q->r->pool, json_object());
+    }
+    else if (!err) {
+        err = pchat_read_json_body(q->r, &body);
+    }
+    if (err) {
+        return pchat_send_error(q->r, err);
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    rv = pchat_docs_select(c, q->r->pool, q->coll,
+                           pchat_where_live(q->r->pool, q->coll, where), NULL,
+                           1, 0, &docs);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    if (!json_array_size(docs)) {
+        return not_found(q->r);
+    }
+    json_object_foreach(json_array_get(docs, 0), key, v) {
+        const pchat_field *f = pchat_field_find(q->coll, key);
+        if (f && !(f->flags & PCHAT_FF_READONLY)
+            && !json_object_get(body, key)) {
+            json_object_set(body, key, v);
+        }
+    }
+    q->id = 0;
+    return with_body_json(q, body, 1, PCHAT_OP_CREATE, duplicate);
+}
+
+int pchat_api_init(pchat_req *q)
+{
+    pchat_conn *c = acquire(q->r);
+    apr_int64_t n = 0;
+    int rv;
+
+    if (!c) {
+        return unavailable(q->r);
+    }
+    rv = pchat_docs_count(c, q->r->pool, &pchat_users,
+                          pchat_sql_make(q->r->pool, "1=1"), &n);
+    pchat_conn_release(c);
+    return rv ? server_error(q->r)
+              : pchat_send_json(q->r, HTTP_OK,
+                                json_pack("{s:b}", "initialized", n > 0));
+}
+
+/* Whether the caller may do op in coll, by the access rules. */
+static int may(pchat_req *q, const pchat_collection *coll, pchat_op op)
+{
+    const pchat_collection *was = q->coll;
+    pchat_sql *cond;
+    pchat_error *err;
+
+    q->coll = coll;
+    err = pchat_access_filter(q, op, &cond);
+    q->coll = was;
+    /* users: in open mode only a logged-in user changes (their own) user */
+    return !err && (coll != &pchat_users || op == PCHAT_OP_READ
+                    || op == PCHAT_OP_CREATE || q->user);
+}
+
+int pchat_api_access(pchat_req *q)
+{
+    const pchat_collection *colls[] = {&pchat_users, &pchat_messages};
+    json_t *out = json_object(), *all = json_object();
+    size_t i;
+
+    for (i = 0; i < sizeof(colls) / sizeof(colls[0]); i++) {
+        json_object_set_new(all, colls[i]->slug, json_pack(
+            "{s:b,s:b,s:b,s:b,s:b}", "fields", 1,
+            "create", may(q, colls[i], PCHAT_OP_CREATE),
+            "read", may(q, colls[i], PCHAT_OP_READ),
+            "update", may(q, colls[i], PCHAT_OP_UPDATE),
+            "delete", may(q, colls[i], PCHAT_OP_DELETE)));
+    }
+    json_object_set_new(out, "collections", all);
+    json_object_set_new(out, "canAccessAdmin", json_false());
+    return pchat_send_json(q->r, HTTP_OK, out);
 }
 
 int pchat_api_create(pchat_req *q)
@@ -694,8 +852,7 @@ static int first_register(pchat_write *w)
     if (rv) {
         return server_error(q->r);
     }
-    return pchat_auth_start_session(q, w->c, id, "Successfully registered "
-                                    "first user.");
+    return pchat_auth_start_session(q, w->c, id, PCHAT_MSG_REGISTERED);
 }
 
 int pchat_api_first_register(pchat_req *q)
@@ -865,6 +1022,50 @@ static int update_many(pchat_write *w)
     return rv ? server_error(w->q->r) : send_many(w->q, docs, "Updated");
 }
 
+/* A bulk update whose values are invalid fails on every matching doc:
+ * 400 {docs: [], errors: [{id, isPublic, message}], message}, as Payload
+ * answers (none matching: as a valid update of nothing). */
+static int bulk_invalid(pchat_req *q, pchat_error *invalid)
+{
+    pchat_sql *where = NULL;
+    pchat_error *err = bulk_where(q, &where);
+    json_t *ids = NULL, *errors, *id;
+    pchat_conn *c;
+    size_t i, n;
+    int rv;
+
+    if (!err) {
+        err = scoped(q, PCHAT_OP_UPDATE, &where);
+    }
+    if (err || !invalid->name || strcmp(invalid->name, "ValidationError")) {
+        return pchat_send_error(q->r, err ? err : invalid);
+    }
+    if (!(c = acquire(q->r))) {
+        return unavailable(q->r);
+    }
+    rv = matching_ids(c, q->r, q->coll, where, &ids);
+    pchat_conn_release(c);
+    if (rv) {
+        return server_error(q->r);
+    }
+    if (!(n = json_array_size(ids))) {
+        return send_many(q, pchat_json_own(q->r->pool, json_array()),
+                         "Updated");
+    }
+    errors = json_array();
+    for (i = n; i-- > 0;) {   /* newest first, as the docs would be */
+        id = json_array_get(ids, i);
+        json_array_append_new(errors, json_pack(
+            "{s:O,s:b,s:s}", "id", id, "isPublic", 1,
+            "message", invalid->message));
+    }
+    return pchat_send_json(q->r, HTTP_BAD_REQUEST, json_pack(
+        "{s:[],s:o,s:s}", "docs", "errors", errors, "message",
+        apr_psprintf(q->r->pool, "Unable to update %" APR_SIZE_T_FMT
+                     " out of %" APR_SIZE_T_FMT " %s.", n, n,
+                     n == 1 ? q->coll->singular : q->coll->plural)));
+}
+
 int pchat_api_update_many(pchat_req *q)
 {
     return with_body(q, 0, PCHAT_OP_UPDATE, update_many);
@@ -889,32 +1090,68 @@ static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
     return sql;
 }
 
+/* Whether a live message names user id as sender or receiver. */
+static int has_messages(pchat_conn *c, apr_pool_t *p, json_int_t id,
+                        int *found)
+{
+    pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(
+        p, "SELECT id FROM ", pchat_messages.table, " WHERE ",
+        pchat_messages.live, " AND (sender = ", NULL));
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    int rv;
+
+    pchat_sql_int(sql, id);
+    pchat_sql_add(sql, " OR receiver = ");
+    pchat_sql_int(sql, id);
+    pchat_sql_add(sql, ") LIMIT 1");
+    rv = pchat_db_select(c, p, sql, &res);
+    *found = 0;
+    while (!rv && pchat_db_next_row(c, p, res, &row)) {
+        *found = 1;
+    }
+    return rv;
+}
+
 /* Reads the docs matching where at depth, then deletes them, all in one
- * transaction, so the response shows what was deleted. */
+ * transaction, so the response shows what was deleted.  A user who still
+ * has messages is not deleted (*err): a message never names nobody. */
 static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
-                        int depth, json_t **docs)
+                        int depth, json_t **docs, pchat_error **err)
 {
     request_rec *r = q->r;
     json_t *doc;
     size_t i;
-    int nrows, rv = pchat_db_begin(c);
+    int nrows, found = 0, rv = pchat_db_begin(c);
 
     if (!rv) {
         rv = pchat_docs_select(c, r->pool, q->coll,
                                pchat_where_live(r->pool, q->coll, where),
-                               "id ASC", -1, 0, docs);
+                               NEWEST_FIRST, -1, 0, docs);
     }
     if (!rv) {
         rv = pchat_docs_populate(c, r->pool, q->coll, *docs, depth);
     }
     json_array_foreach(rv ? NULL : *docs, i, doc) {
         json_int_t id = json_integer_value(json_object_get(doc, "id"));
+        if (q->coll == &pchat_users
+            && (rv = has_messages(c, r->pool, id, &found), rv || found)) {
+            break;
+        }
         if ((rv = pchat_db_exec(c, r->pool, delete_sql(r->pool, q->coll, id),
                                 &nrows))) {
             break;
         }
     }
-    rv = end_write(c, rv, 0, q->coll, rv ? 0 : json_array_size(*docs));
+    if (found) {
+        *err = pchat_error_make(r->pool, HTTP_CONFLICT, NULL, NULL,
+                                apr_psprintf(r->pool, "User %" APR_INT64_T_FMT
+                                             " still sends or receives "
+                                             "messages; delete those first.",
+                                             (apr_int64_t)json_integer_value(
+                                                 json_object_get(doc, "id"))));
+    }
+    rv = end_write(c, rv, found, q->coll, rv ? 0 : json_array_size(*docs));
     if (!rv) {
         pchat_access_shape(q, q->coll, *docs);
     }
@@ -941,13 +1178,13 @@ static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
         *status = unavailable(q->r);
         return -1;
     }
-    rv = delete_where(c, q, where, depth, docs);
-    if (!rv && q->coll->live) {
+    rv = delete_where(c, q, where, depth, docs, &err);
+    if (!rv && !err && q->coll->live) {
         pchat_docs_purge_tombstones(q->r->server, c, q->r->pool);
     }
     pchat_conn_release(c);
-    if (rv) {
-        *status = server_error(q->r);
+    if (rv || err) {
+        *status = err ? pchat_send_error(q->r, err) : server_error(q->r);
         return -1;
     }
     return 0;

@@ -26,5 +26,12 @@ int pchat_api_delete_by_id(pchat_req *q);
 int pchat_api_delete_many(pchat_req *q);
 /* POST /users/first-register */
 int pchat_api_first_register(pchat_req *q);
+/* GET /users/init: {"initialized": whether any user exists} */
+int pchat_api_init(pchat_req *q);
+/* POST /messages/{id}/duplicate: a new message copied from id, the body's
+ * fields overriding */
+int pchat_api_duplicate(pchat_req *q);
+/* GET /access: what the caller may do in each collection */
+int pchat_api_access(pchat_req *q);
 
 #endif

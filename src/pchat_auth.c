@@ -324,22 +324,30 @@ static void set_cookie(request_rec *r, const char *value, apr_int64_t exp)
         value, date, is_tls(r) ? "; Secure" : ""));
 }
 
+#define STRATEGY "local-jwt"
+
 static json_t *user_json(pchat_user *u)
 {
     json_t *doc = json_deep_copy(u->doc);
 
     json_object_set_new(doc, "collection", json_string("users"));
+    json_object_set_new(doc, "_strategy", json_string(STRATEGY));
     return doc;
 }
 
-/* {message, user, token, exp} for login, refresh and first-register. */
-static int send_session(pchat_req *q, pchat_user *u, const char *message,
-                        const char *token_key)
+/* The answer of login and first-register, keys in Payload's order. */
+static int send_session(pchat_req *q, pchat_user *u, const char *message)
 {
+    int first = !strcmp(message, PCHAT_MSG_REGISTERED);
+
     set_cookie(q->r, u->token, u->exp);
-    return pchat_send_json(q->r, HTTP_OK, json_pack(
-        "{s:s,s:o,s:s,s:I}", "message", message, "user", user_json(u),
-        token_key, u->token, "exp", (json_int_t)u->exp));
+    return pchat_send_json(q->r, HTTP_OK, first
+        ? json_pack("{s:I,s:s,s:s,s:o}", "exp", (json_int_t)u->exp,
+                    "message", message, "token", u->token,
+                    "user", user_json(u))
+        : json_pack("{s:s,s:I,s:s,s:o}", "message", message,
+                    "exp", (json_int_t)u->exp, "token", u->token,
+                    "user", user_json(u)));
 }
 
 /* ---- sessions --------------------------------------------------------- */
@@ -354,7 +362,15 @@ static int create_session(pchat_conn *c, request_rec *r, pchat_user *u)
     if (apr_generate_random_bytes(random, sizeof(random)) != APR_SUCCESS) {
         return -1;
     }
-    u->sid = apr_pescape_hex(r->pool, random, sizeof(random), 0);
+    /* a version 4 UUID, as Payload names its sessions */
+    random[6] = (random[6] & 0x0f) | 0x40;
+    random[8] = (random[8] & 0x3f) | 0x80;
+    u->sid = apr_psprintf(r->pool, "%s-%s-%s-%s-%s",
+                          apr_pescape_hex(r->pool, random, 4, 0),
+                          apr_pescape_hex(r->pool, random + 4, 2, 0),
+                          apr_pescape_hex(r->pool, random + 6, 2, 0),
+                          apr_pescape_hex(r->pool, random + 8, 2, 0),
+                          apr_pescape_hex(r->pool, random + 10, 6, 0));
     sql = pchat_sql_make(r->pool, "INSERT INTO users_sessions (id, user_id,"
                          " created_at, expires_at) VALUES (");
     pchat_sql_str(sql, u->sid);
@@ -481,8 +497,8 @@ static pchat_error *login_fields(request_rec *r, json_t *body,
         }
     }
     if (!*email || !**email) {
-        pchat_field_error(r->pool, errors, pchat_field_find(&pchat_users,
-                          "email"), "email", "This field is required.");
+        pchat_field_error(r->pool, errors, &pchat_login_email, "email",
+                          "This field is required.");
     }
     if (!*password || !**password) {
         pchat_field_error(r->pool, errors, pchat_field_find(&pchat_users,
@@ -550,7 +566,7 @@ int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,
     }
     u->email = json_string_value(json_object_get(u->doc, "email"));
     issue_token(r, u);
-    return send_session(q, u, message, "token");
+    return send_session(q, u, message);
 }
 
 int pchat_auth_login(pchat_req *q)
@@ -605,24 +621,21 @@ int pchat_auth_login(pchat_req *q)
         return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
     }
     reset_failures(c, r, u.id);
-    status = pchat_auth_start_session(q, c, u.id, "Auth Passed");
+    status = pchat_auth_start_session(q, c, u.id,
+                                       "Authentication Passed");
     pchat_conn_release(c);
     return status;
 }
 
 /* ---- logout, me, refresh ---------------------------------------------- */
 
-static int need_user(pchat_req *q)
-{
-    return pchat_send_error(q->r, unauthorized(q->r->pool, MSG_UNAUTHORIZED));
-}
-
 int pchat_auth_logout(pchat_req *q)
 {
     pchat_conn *c;
 
     if (!q->user) {
-        return need_user(q);
+        return pchat_send_message_error(q->r, HTTP_BAD_REQUEST,
+                                        "No user is logged in.");
     }
     if ((c = pchat_conn_acquire(q->r))) {
         session_query(c, q->r, "DELETE FROM users_sessions WHERE id = ",
@@ -631,17 +644,20 @@ int pchat_auth_logout(pchat_req *q)
     }
     set_cookie(q->r, "", 0);
     return pchat_send_json(q->r, HTTP_OK, json_pack(
-        "{s:s}", "message", "You have been logged out successfully."));
+        "{s:s}", "message", "Logout successful."));
 }
 
 int pchat_auth_me(pchat_req *q)
 {
     if (!q->user) {
-        return pchat_send_json(q->r, HTTP_OK, json_pack("{s:n}", "user"));
+        return pchat_send_json(q->r, HTTP_OK, json_pack(
+            "{s:n,s:s}", "user", "message", "Account"));
     }
     return pchat_send_json(q->r, HTTP_OK, json_pack(
-        "{s:o,s:s,s:s,s:I}", "user", user_json(q->user), "collection",
-        "users", "token", q->user->token, "exp", (json_int_t)q->user->exp));
+        "{s:o,s:s,s:s,s:I,s:s,s:s}", "user", user_json(q->user),
+        "collection", "users", "strategy", STRATEGY,
+        "exp", (json_int_t)q->user->exp, "token", q->user->token,
+        "message", "Account"));
 }
 
 int pchat_auth_refresh(pchat_req *q)
@@ -650,7 +666,7 @@ int pchat_auth_refresh(pchat_req *q)
     int rv;
 
     if (!q->user) {
-        return need_user(q);
+        return pchat_send_error(q->r, pchat_forbidden(q->r->pool));
     }
     issue_token(q->r, q->user);
     if (!(c = pchat_conn_acquire(q->r))) {
@@ -664,6 +680,9 @@ int pchat_auth_refresh(pchat_req *q)
         return pchat_send_message_error(q->r, HTTP_INTERNAL_SERVER_ERROR,
                                         "Something went wrong.");
     }
-    return send_session(q, q->user, "Token refresh successful",
-                        "refreshedToken");
+    set_cookie(q->r, q->user->token, q->user->exp);
+    return pchat_send_json(q->r, HTTP_OK, json_pack(
+        "{s:s,s:I,s:s,s:b,s:s,s:o}", "message", "Token refresh successful.",
+        "exp", (json_int_t)q->user->exp, "refreshedToken", q->user->token,
+        "setCookie", 1, "strategy", STRATEGY, "user", user_json(q->user)));
 }

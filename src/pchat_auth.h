@@ -45,7 +45,10 @@ pchat_error *pchat_auth_hash_allowed(request_rec *r);
 /* Answers 503 with Retry-After when no hashing slot came free. */
 int pchat_auth_busy(request_rec *r);
 
-/* Opens a session for user id and answers {message, user, token, exp}. */
+#define PCHAT_MSG_REGISTERED "Successfully registered first user."
+
+/* Opens a session for user id and answers with the token, as login does
+ * (message PCHAT_MSG_REGISTERED: as first-register does). */
 int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,
                              const char *message);
 

@@ -11,9 +11,13 @@ static const pchat_field user_fields[] = {
      PCHAT_FF_READONLY, NULL},
     {"email", "email", "Email", PCHAT_FT_EMAIL,
      PCHAT_FF_REQUIRED | PCHAT_FF_UNIQUE, NULL},
-    {"password", NULL, "Password", PCHAT_FT_PASSWORD,
+    /* no label: Payload's errors on password give none */
+    {"password", NULL, NULL, PCHAT_FT_PASSWORD,
      PCHAT_FF_REQUIRED | PCHAT_FF_HIDDEN, NULL},
 };
+
+const pchat_field pchat_login_email = {"email", "email", NULL, PCHAT_FT_EMAIL,
+                                       PCHAT_FF_REQUIRED, NULL};
 
 const pchat_collection pchat_users = {
     "users", "users", "User", "Users",

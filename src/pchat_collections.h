@@ -44,6 +44,8 @@ struct pchat_collection {
 };
 
 extern const pchat_collection pchat_users;
+/* users' email as login and uniqueness errors name it: with no label */
+extern const pchat_field pchat_login_email;
 extern const pchat_collection pchat_messages;
 
 const pchat_collection *pchat_collection_find(const char *slug);

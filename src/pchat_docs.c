@@ -63,6 +63,10 @@ json_t *pchat_docs_row(pchat_conn *conn, const pchat_collection *c,
                                                               col++)));
         }
     }
+    if (c == &pchat_users) {
+        /* Payload marks the docs of its auth collection with the slug */
+        json_object_set_new(doc, "collection", json_string(c->slug));
+    }
     return doc;
 }
 

@@ -85,7 +85,10 @@ static char *signature(apr_pool_t *p, const char *key, const char *input)
 
 const char *pchat_jwt_sign(apr_pool_t *p, const char *key, json_t *claims)
 {
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    /* Payload 3 (jose) signs with this protected header, and takes a token
+     * without authVersion 1 as no token at all */
+    static const char header[] =
+        "{\"alg\":\"HS256\",\"authVersion\":1,\"typ\":\"JWT\"}";
     const char *body = pchat_json_pstr(p, claims);
     char *input = apr_pstrcat(
         p, b64url(p, (const unsigned char *)header, sizeof(header) - 1), ".",
@@ -122,6 +125,11 @@ json_t *pchat_jwt_verify(apr_pool_t *p, const char *key, const char *token,
         || strcmp(json_string_value(json_object_get(header, "alg")),
                   "HS256")) {
         *why = "token algorithm is not HS256";
+        return NULL;
+    }
+    if (!json_is_integer(json_object_get(header, "authVersion"))
+        || json_integer_value(json_object_get(header, "authVersion")) != 1) {
+        *why = "token header lacks authVersion 1";
         return NULL;
     }
     expected = signature(p, key, apr_pstrmemdup(p, token, dot2 - token));

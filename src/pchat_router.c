@@ -17,7 +17,8 @@ typedef struct {
 /* The kinds of path below /{slug}. */
 typedef enum {
     PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
-    PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER
+    PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER,
+    PATH_INIT, PATH_DUPLICATE, PATH_ACCESS
 } path_kind;
 
 typedef struct {
@@ -46,6 +47,9 @@ static const pchat_route_def routes[] = {
      "refresh-token"},
     {PATH_FIRST_REGISTER, {{M_POST, pchat_api_first_register}, {0, NULL}},
      "first-register"},
+    {PATH_INIT, {{M_GET, pchat_api_init}, {0, NULL}}, "init"},
+    {PATH_DUPLICATE, {{M_POST, pchat_api_duplicate}, {0, NULL}}, NULL},
+    {PATH_ACCESS, {{M_GET, pchat_api_access}, {0, NULL}}, NULL},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -98,12 +102,19 @@ static const char *allow_header(apr_pool_t *p, const pchat_route_def *rd)
     return allow;
 }
 
-/* A document id: digits only, no sign, no leading zero. */
+/* A document id: digits only, no sign (leading zeros are read past, as
+ * Payload reads "03" as 3). */
 static int parse_id(const char *seg, apr_int64_t *id)
 {
     const char *c;
 
-    if (!*seg || *seg == '0' || strlen(seg) > 18) {
+    if (!*seg) {
+        return -1;
+    }
+    while (seg[0] == '0' && seg[1]) {
+        seg++;
+    }
+    if (strlen(seg) > 18) {
         return -1;
     }
     for (c = seg; *c; c++) {
@@ -115,8 +126,9 @@ static int parse_id(const char *seg, apr_int64_t *id)
     return 0;
 }
 
-/* Splits "/messages/12" into the collection and the kind of path. */
-static const pchat_route_def *match(request_rec *r, pchat_req *q)
+/* Splits "/messages/12" into the collection and the kind of path;
+ * *as_id is set for /{slug}/{segment} that is not an id. */
+static const pchat_route_def *match(request_rec *r, pchat_req *q, int *as_id)
 {
     const char *rest = r->uri + strlen(pchat_conf_mount(r->server));
     char *slug, *sub, *extra, *state = NULL;
@@ -125,6 +137,9 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q)
     slug = apr_strtok((char *)rest, "/", &state);
     sub = slug ? apr_strtok(NULL, "/", &state) : NULL;
     extra = sub ? apr_strtok(NULL, "/", &state) : NULL;
+    if (slug && !sub && !strcmp(slug, "access")) {
+        return &routes[PATH_ACCESS];
+    }
     if (!slug || !(q->coll = pchat_collection_find(slug))) {
         return NULL;
     }
@@ -136,7 +151,9 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q)
                ? NULL : &routes[PATH_STREAM_STATS];
     }
     if (extra) {
-        return NULL;
+        return q->coll == &pchat_messages && !strcmp(extra, "duplicate")
+               && !apr_strtok(NULL, "/", &state) && !parse_id(sub, &q->id)
+               ? &routes[PATH_DUPLICATE] : NULL;
     }
     if (q->coll == &pchat_users && sub && users_route(sub)) {
         return users_route(sub);
@@ -147,6 +164,7 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q)
     if (!strcmp(sub, "count")) {
         return &routes[PATH_COUNT];
     }
+    *as_id = 1;
     return parse_id(sub, &q->id) ? NULL : &routes[PATH_ID];
 }
 
@@ -165,9 +183,11 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
         if (!q->qs) {
             return pchat_send_error(r, err);
         }
-        /* A stale token must not stand in the way of logging in again. */
+        /* A stale token must not stand in the way of logging in again;
+         * and /me answers it as Payload does, with no user. */
         err = pchat_auth_resolve(q, &q->user);
-        if (err && rd->kind != PATH_LOGIN && rd->kind != PATH_FIRST_REGISTER) {
+        if (err && rd->kind != PATH_LOGIN && rd->kind != PATH_FIRST_REGISTER
+            && !(rd->kind == PATH_ME && err->status == HTTP_UNAUTHORIZED)) {
             return pchat_send_error(r, err);
         }
         if ((err = pchat_auth_csrf(q))) {
@@ -184,7 +204,8 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
 int pchat_route(request_rec *r)
 {
     pchat_req q = {r, NULL, NULL, 0, NULL};
-    const pchat_route_def *rd = match(r, &q);
+    int as_id = 0;
+    const pchat_route_def *rd = match(r, &q, &as_id);
     int status;
 
     if (rd && r->method_number == M_OPTIONS) {
@@ -194,8 +215,14 @@ int pchat_route(request_rec *r)
     if (status != DECLINED) {
         return status;
     }
-    if (!rd) {
+    if (!rd && as_id) {
         return pchat_send_message_error(r, HTTP_NOT_FOUND, "Not Found");
+    }
+    if (!rd) {
+        /* Payload's answer for a path it has no route for */
+        return pchat_send_json(r, HTTP_NOT_FOUND, json_pack(
+            "{s:s}", "message", apr_psprintf(r->pool, "Route not found "
+                                             "\"%s\"", r->uri)));
     }
     return dispatch(r, &q, rd);
 }

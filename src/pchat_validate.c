@@ -9,6 +9,12 @@
 void pchat_field_error(apr_pool_t *p, json_t *errors, const pchat_field *f,
                        const char *path, const char *message)
 {
+    if (f && !f->label) {
+        /* Payload's errors on the fields of auth give no label */
+        json_array_append_new(errors, json_pack(
+            "{s:s,s:s}", "message", message, "path", path));
+        return;
+    }
     json_array_append_new(errors, json_pack(
         "{s:s,s:s,s:s}", "label", f ? f->label : path, "message", message,
         "path", path));
@@ -25,11 +31,12 @@ pchat_error *pchat_validation_error(apr_pool_t *p, const pchat_collection *c,
     size_t i;
 
     json_array_foreach(errors, i, e) {
+        json_t *label = json_object_get(e, "label");
         if (i) {
             APR_ARRAY_PUSH(labels, const char *) = ", ";
         }
         APR_ARRAY_PUSH(labels, const char *) =
-            json_string_value(json_object_get(e, "label"));
+            json_string_value(label ? label : json_object_get(e, "path"));
     }
     return pchat_error_make(
         p, HTTP_BAD_REQUEST, "ValidationError",
@@ -149,6 +156,9 @@ static const char *check_value(apr_pool_t *p, const pchat_field *f, json_t *v,
         *password = text;
         return NULL;
     default:
+        if (json_is_number(v)) {
+            text = pchat_json_pstr(p, v);   /* Payload stores 123 as "123" */
+        }
         if (!text) {
             return "This field must be text.";
         }
@@ -189,10 +199,13 @@ pchat_error *pchat_validate(apr_pool_t *p, const pchat_collection *c,
         pchat_assign a = {f, 0, 0, NULL};
         const char *msg = NULL;
 
-        if (f->flags & PCHAT_FF_READONLY) {
-            continue;
-        }
         v = json_object_get(body, f->name);
+        if ((f->flags & PCHAT_FF_READONLY)
+            && !(creating && v && f->type == PCHAT_FT_DATE
+                 && !strcmp(f->name, "createdAt"))) {
+            continue;   /* a createdAt given to a create is kept, as Payload
+                         * keeps it */
+        }
         if (!v || (json_is_null(v) && !(f->flags & PCHAT_FF_REQUIRED))) {
             if (!creating) {
                 continue;

@@ -60,8 +60,16 @@ is_deeply $data->{errors}[0], {
                           {sender => $alice, receiver => $bob, content => ''});
 is_deeply validation_paths($data), ['content'], 'empty content is missing';
 
+# a number is text to Payload: stored as its digits
+($res, $data) = post_json('/api/messages?depth=0',
+                          {sender => $alice, receiver => $bob, content => 123});
+is $res->code, 201, 'content 123 is accepted, as Payload accepts it';
+is $data->{doc}{content}, '123', 'and stored as the text "123"';
+delete_json("/api/messages/$data->{doc}{id}") if $data->{doc};
+
+
 ($res, $data) = post_json('/api/messages',
-    {sender => "$alice", receiver => $bob, content => 5,
+    {sender => "$alice", receiver => $bob, content => {text => 5},
      timestamp => 'yesterday'});
 error_is($res, $data, 400, 'wrong types');
 is_deeply validation_paths($data), [qw(content sender timestamp)],
@@ -113,7 +121,12 @@ error_is($res, $data, 404, 'non-numeric id');
 ($res, $data) = get_json('/api/messages/999999999');
 error_is($res, $data, 404, 'absent id');
 ($res, $data) = get_json('/api/nosuch');
-error_is($res, $data, 404, 'unknown collection');
+is $res->code, 404, 'unknown collection: 404';
+is_deeply $data, {message => 'Route not found "/api/nosuch"'},
+    "unknown collection: Payload's answer for a path it has no route for";
+($res, $data) = get_json('/api/messages/1/2/3');
+is_deeply $data, {message => 'Route not found "/api/messages/1/2/3"'},
+    'too deep a path: no route';
 
 ($res, $data) = api('PUT', "/api/messages/$kept->{id}", {content => 'x'});
 error_is($res, $data, 405, 'wrong method');
@@ -141,8 +154,8 @@ make_user($email);
 ($res, $data) = post_json('/api/users',
                           {email => uc($email), password => 'password123'});
 error_is($res, $data, 400, 'duplicate email (any case)');
-is $data->{errors}[0]{data}{errors}[0]{message}, 'Value must be unique',
-   'unique message';
+is $data->{errors}[0]{data}{errors}[0]{message},
+   'A user with the given email is already registered.', 'unique message';
 ($res, $data) = post_json('/api/users',
                           {email => 'not-an-email', password => 'password123'});
 error_is($res, $data, 400, 'invalid email');
@@ -152,5 +165,20 @@ is $data->{errors}[0]{data}{errors}[0]{message},
 is_deeply validation_paths($data), ['password'], 'password required';
 
 is_deeply snapshot(), $before, 'nothing stored changed';
+
+# a user who still has messages stays, and so do the messages
+my $keeper_email = uniq('keeper') . '@example.com';
+my $keeper = make_user($keeper_email);
+my $held = make_message($keeper, $bob, uniq('held'));
+my ($keeper_token) = login($keeper_email, 'password123');
+($res, $data) = delete_json("/api/users/$keeper", undef,
+                            Authorization => "JWT $keeper_token");
+is $res->code, 409, 'deleting a user with messages: 409';
+like $data->{errors}[0]{message}, qr/still sends or receives messages/,
+     'which says why';
+($res) = get_json("/api/users/$keeper");
+is $res->code, 200, 'the user is still there';
+($res, $data) = get_json("/api/messages/$held->{id}?depth=0");
+is $data->{sender}, $keeper, 'and the message still names them';
 
 done_testing;

@@ -25,7 +25,7 @@ is $res->code, 401, 'unknown email: 401';
 
 ($token, $data, $res) = login(uc $email, 'right password');
 is $res->code, 200, 'login (email in any case)';
-is $data->{message}, 'Auth Passed', 'login message';
+is $data->{message}, 'Authentication Passed', 'login message';
 is $data->{user}{id}, $id, 'the user';
 is $data->{user}{collection}, 'users', 'user names its collection';
 ok !exists $data->{user}{$_}, "no $_" for qw(hash salt password);
@@ -41,6 +41,7 @@ unlike $cookie, qr/Secure/, 'not Secure over plain HTTP';
 my ($h, $p) = map { $json->decode(decode_base64url($_)) }
               (split /\./, $token)[0, 1];
 is $h->{alg}, 'HS256', 'HS256';
+is $h->{authVersion}, 1, 'authVersion 1 in the header, as Payload 3 signs';
 is $p->{id}, $id, 'id claim';
 is $p->{email}, $email, 'email claim';
 is $p->{collection}, 'users', 'collection claim';
@@ -54,7 +55,8 @@ for my $how (["JWT", {Authorization => "JWT $token"}],
     is $data->{user}{id}, $id, "me with $how->[0]";
 }
 ($res, $data) = get_json('/api/users/me');
-is_deeply $data, {user => undef}, 'me without a token';
+is_deeply $data, {user => undef, message => 'Account'},
+    'me without a token';
 
 # Two payload-token cookies (cookies of two paths or domains): the first
 # that verifies is used, and nothing is logged as an error.
@@ -82,17 +84,20 @@ sub sign {
 }
 my $key = substr(sha256_hex($secret), 0, 32);
 my %claims = (%$p);
+my %hs256 = (alg => 'HS256', authVersion => 1, typ => 'JWT');
 my %bad = (
     tampered => do { my $t = $token; $t =~ s/\.([\w-])/.X$1/; $t },
     'alg none' => encode_base64url('{"alg":"none","typ":"JWT"}') . '.'
                   . encode_base64url($json->encode(\%claims)) . '.',
-    'wrong secret' => sign({alg => 'HS256', typ => 'JWT'}, \%claims,
+    'wrong secret' => sign({%hs256}, \%claims,
                            substr(sha256_hex('another secret entirely'), 0, 32)),
-    expired => sign({alg => 'HS256', typ => 'JWT'},
+    expired => sign({%hs256},
                     {%claims, iat => time - 100, exp => time - 10}, $key),
-    'unknown session' => sign({alg => 'HS256', typ => 'JWT'},
+    'unknown session' => sign({%hs256},
                               {%claims, sid => 'nosuchsession'}, $key),
     garbage => 'not a token at all',
+    # Payload takes such a token as none: not ours either
+    'no authVersion' => sign({alg => 'HS256', typ => 'JWT'}, \%claims, $key),
 );
 for my $name (sort keys %bad) {
     ($res, $data) = get_json('/api/messages', undef,
@@ -103,7 +108,7 @@ for my $name (sort keys %bad) {
        "$name: Payload's message";
 }
 ($res) = get_json('/api/messages?limit=1', undef,
-                  Authorization => 'JWT ' . sign({alg => 'HS256', typ => 'JWT'},
+                  Authorization => 'JWT ' . sign({%hs256},
                                                  \%claims, $key));
 is $res->code, 200, 'a token we signed the same way is accepted';
 
@@ -111,7 +116,7 @@ is $res->code, 200, 'a token we signed the same way is accepted';
 ($res, $data) = post_json('/api/users/refresh-token', undef,
                           Authorization => "JWT $token");
 is $res->code, 200, 'refresh';
-is $data->{message}, 'Token refresh successful', 'refresh message';
+is $data->{message}, 'Token refresh successful.', 'refresh message';
 ok $data->{refreshedToken}, 'a refreshed token';
 ($res) = get_json('/api/users/me', undef,
                   Authorization => "JWT $data->{refreshedToken}");
@@ -121,7 +126,7 @@ is $res->code, 200, 'the refreshed token works';
 ($res, $data) = post_json('/api/users/logout', undef,
                           Authorization => "JWT $token");
 is $res->code, 200, 'logout';
-is $data->{message}, 'You have been logged out successfully.', 'logout message';
+is $data->{message}, 'Logout successful.', 'logout message';
 ($res) = get_json('/api/messages', undef, Authorization => "JWT $token");
 is $res->code, 401, 'a logged-out token is refused';
 

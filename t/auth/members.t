@@ -95,7 +95,8 @@ is $data->{content}, "$tag b to c", 'b-c is untouched';
                          undef, %{$as{a}});
 my ($me, $other) = @{$data->{docs}};
 ok exists $me->{createdAt}, 'a sees itself in full';
-is_deeply [sort keys %$other], [qw(email id)], 'and b as id and email';
+is_deeply [sort keys %$other], [qw(collection email id)],
+          'and b as id and email (and its collection, as every user doc)';
 ($res) = patch_json("/api/users/$id{b}", {email => 'x' . uniq() . '@example.com'},
                     %{$as{a}});
 is $res->code, 403, 'a cannot change b';
