@@ -41,7 +41,8 @@ my ($res, $data) = post_json('/api/users',
                              {email => $email, password => 'other password'});
 is $res->code, 400, 'sign-up with a taken email: 400';
 is $data->{errors}[0]{data}{errors}[0]{message},
-   'Value must be unique', 'Value must be unique';
+   'A user with the given email is already registered.',
+   'the email is taken (Payload\'s message)';
 my ($token, undef, $lres) = login($email, 'right password');
 is $lres->code, 200, 'a login';
 my ($id) = db_query("SELECT id FROM users WHERE email = '$email'");

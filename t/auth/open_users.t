@@ -66,6 +66,10 @@ is $data->{email}, $email{b}, 'b is still there';
 is $res->code, 200, 'a changes its own password';
 ($t) = login($email{a}, 'password-a2');
 ok $t, 'which logs in';
+# (a user who still has messages is not deleted: those go first)
+($res) = delete_json("/api/messages?where[or][0][sender][equals]=$id{a}"
+                     . "&where[or][1][receiver][equals]=$id{a}", undef, %as_a);
+is $res->code, 200, 'a\'s messages are deleted';
 ($res) = delete_json("/api/users/$id{a}", undef, %as_a);
 is $res->code, 200, 'a deletes itself';
 
