@@ -12,6 +12,7 @@
  * h2 stream is refused, with Retry-After, before either runs out: 429 when
  * its connection already has PayloadChatStreamMaxPerH2Connection streams,
  * 503 when this child has PayloadChatStreamMaxH2. */
+#include <stdlib.h>
 #include "apr_hash.h"
 #include "apr_thread_mutex.h"
 #include "ap_mpm.h"
@@ -19,8 +20,17 @@
 #include "pchat_h2.h"
 #include "pchat_config.h"
 
+/* The streams of one h2 connection.  Keyed by the connection's address,
+ * not its id: the event MPM's c->id names the worker thread that accepted
+ * it, so two connections can share one, and a stream of the older one
+ * ending would then free a slot of the newer. */
+typedef struct {
+    conn_rec *master;
+    int n;
+} conn_streams;
+
 static apr_thread_mutex_t *mu;
-static apr_hash_t *per_conn;   /* &master->id -> its streams, as a pointer */
+static apr_hash_t *per_conn;   /* &entry->master -> entry (malloc'd) */
 static int streams;            /* this child's */
 static int workers;            /* mod_http2's per child */
 
@@ -79,14 +89,13 @@ int pchat_h2_streams(void)
 
 static apr_status_t release(void *data)
 {
-    conn_rec *master = data;
-    apr_uintptr_t n;
+    conn_streams *cs = data;
 
     apr_thread_mutex_lock(mu);
-    n = (apr_uintptr_t)apr_hash_get(per_conn, &master->id,
-                                    sizeof(master->id));
-    apr_hash_set(per_conn, &master->id, sizeof(master->id),
-                 n > 1 ? (void *)(n - 1) : NULL);
+    if (--cs->n == 0) {
+        apr_hash_set(per_conn, &cs->master, sizeof(cs->master), NULL);
+        free(cs);
+    }
     streams--;
     apr_thread_mutex_unlock(mu);
     return APR_SUCCESS;
@@ -97,16 +106,15 @@ pchat_error *pchat_h2_admit(request_rec *r)
     conn_rec *master = r->connection->master;
     int per_conn_max = pchat_conf_stream_max_per_h2_conn(r->server);
     int child_max = pchat_h2_max_streams(r->server);
-    apr_uintptr_t n;
+    conn_streams *cs;
     pchat_error *err = NULL;
 
     if (!master || !mu) {
         return NULL;
     }
     apr_thread_mutex_lock(mu);
-    n = (apr_uintptr_t)apr_hash_get(per_conn, &master->id,
-                                    sizeof(master->id));
-    if (n >= (apr_uintptr_t)per_conn_max) {
+    cs = apr_hash_get(per_conn, &master, sizeof(master));
+    if (cs && cs->n >= per_conn_max) {
         err = pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
             apr_psprintf(r->pool, "This HTTP/2 connection has %d streams "
                          "open already, the most allowed.", per_conn_max));
@@ -116,9 +124,15 @@ pchat_error *pchat_h2_admit(request_rec *r)
                                "Too many HTTP/2 streams on this server; try "
                                "again later.");
     }
+    else if (!cs && !(cs = calloc(1, sizeof(*cs)))) {
+        err = pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+                               "Out of memory; try again later.");
+    }
     else {
-        apr_hash_set(per_conn, &master->id, sizeof(master->id),
-                     (void *)(n + 1));
+        if (!cs->n++) {
+            cs->master = master;
+            apr_hash_set(per_conn, &cs->master, sizeof(cs->master), cs);
+        }
         streams++;
     }
     apr_thread_mutex_unlock(mu);
@@ -128,7 +142,6 @@ pchat_error *pchat_h2_admit(request_rec *r)
                       err->message);
         return err;
     }
-    apr_pool_cleanup_register(r->pool, master, release,
-                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, cs, release, apr_pool_cleanup_null);
     return NULL;
 }
