@@ -1,5 +1,5 @@
-/* The query string parser (qs bracket syntax) and the where compiler, for
- * both collections: the bytes after '?' of any find, count, update or
+/* The query string parser (qs bracket syntax), the where and sort compilers,
+ * for both collections: the bytes after '?' of any find, count, update or
  * delete by where, and of the stream. */
 #include "fuzz_common.h"
 #include "pchat_query.h"
@@ -15,9 +15,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const pchat_collection *colls[] = {&pchat_messages, &pchat_users};
         for (int i = 0; i < 2; i++) {
             pchat_sql *sql = NULL;
+            const char *order = NULL;
             if (!pchat_where_compile(p, colls[i], json_object_get(qs, "where"),
                                      &sql) && !sql) {
                 abort();   /* success must produce SQL */
+            }
+            if (!pchat_sort_compile(p, colls[i], json_object_get(qs, "sort"),
+                                    0, &order) && !order) {
+                abort();
             }
         }
     }

@@ -873,8 +873,8 @@ static pchat_error *query_error(apr_pool_t *p, apr_array_header_t *paths)
         json_array_append_new(data, json_pack(
             "{s:s}", "path", APR_ARRAY_IDX(paths, i, const char *)));
     }
-    return pchat_error_make(p, HTTP_BAD_REQUEST, "QueryError",
-                            pchat_json_own(p, data), apr_psprintf(p,
+    return pchat_error_make(p, HTTP_BAD_REQUEST, "QueryError", data,
+                            apr_psprintf(p,
                             "The following path%s cannot be queried: %s",
                             paths->nelts > 1 ? "s" : "",
                             join_paths(p, paths)));
@@ -935,9 +935,9 @@ pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
 /* Unknown sort fields are an error here (Payload ignores them silently,
  * which hides typos).  A field named again adds nothing to the order and
  * is dropped (2,600 of them were a 500: "too many terms in ORDER BY"). */
-static pchat_error *compile_sort(apr_pool_t *p, const pchat_collection *c,
-                                 json_t *sort, unsigned hidden,
-                                 const char **out)
+pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
+                                json_t *sort, unsigned hidden,
+                                const char **out)
 {
     json_t *list = sort ? as_list(p, sort) : NULL, *item;
     apr_array_header_t *bad = apr_array_make(p, 1, sizeof(const char *));
@@ -1052,7 +1052,8 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
         return err;
     }
     q->where = pchat_where_live(p, c, q->where);
-    return compile_sort(p, c, json_object_get(qs, "sort"), hidden, &q->order);
+    return pchat_sort_compile(p, c, json_object_get(qs, "sort"), hidden,
+                              &q->order);
 }
 
 int pchat_cursor_parse(const char *text, apr_int64_t *cursor)

@@ -48,6 +48,12 @@ pchat_error *pchat_where_compile_limited(apr_pool_t *p,
 pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out);
 
+/* The ORDER BY list of a sort parameter (NULL: the default order), ending
+ * in a unique key; at most 10 fields, a repeated one dropped. */
+pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
+                                json_t *sort, unsigned hidden,
+                                const char **out);
+
 /* where restricted to live documents (no tombstones). */
 pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
                             const pchat_sql *where);
