@@ -106,7 +106,7 @@ PayloadChatStreamMaxPerClient 20000
 $DBLINE" >/dev/null
     TOP=$NEW_TOP
     for u in a b; do
-        curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
+        curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/users" \
             -d "{\"email\":\"$u@ab.io\",\"password\":\"benchpass1\"}"
     done
     if [ -n "${STREAM:-}${IDLE:-}" ]; then
@@ -121,7 +121,7 @@ $DBLINE" >/dev/null
     fi
     if [ -n "${EDIT:-}" ]; then
         script=patch.lua path=/api/messages/1
-        curl -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/messages" \
+        curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "http://127.0.0.1:$PORT/api/messages" \
             -d '{"sender":1,"receiver":2,"content":"to edit"}'
     fi
     wrk -t1 -c16 -d"$DUR" -s "$NEW_TOP/bench/$script" \

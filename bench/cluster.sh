@@ -36,7 +36,7 @@ PayloadChatStreamMaxPerClient 20000"
 
 seed_users() {
     for u in a b; do
-        curl -sf -o /dev/null -X POST "http://127.0.0.1:$1/api/users" \
+        curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "http://127.0.0.1:$1/api/users" \
             -d "{\"email\":\"$u@cluster.io\",\"password\":\"benchpass1\"}"
     done
 }

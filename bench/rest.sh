@@ -27,8 +27,8 @@ run_wrk() {
 
 seed_users() {
     b="http://127.0.0.1:$PORT/api"
-    curl -sf -o /dev/null -X POST "$b/users" -d '{"email":"a@bench.io","password":"benchpass1"}'
-    curl -sf -o /dev/null -X POST "$b/users" -d '{"email":"b@bench.io","password":"benchpass2"}'
+    curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "$b/users" -d '{"email":"a@bench.io","password":"benchpass1"}'
+    curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "$b/users" -d '{"email":"b@bench.io","password":"benchpass2"}'
 }
 
 seed_messages() {
@@ -38,7 +38,7 @@ seed_messages() {
         echo "{\"sender\":1,\"receiver\":2,\"content\":\"seed $i\"}"
         i=$((i + 1))
     done | while read -r body; do
-        curl -sf -o /dev/null -X POST "$b/messages" -d "$body"
+        curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "$b/messages" -d "$body"
     done
 }
 

@@ -24,7 +24,7 @@ MaxSpareThreads 64
 PayloadChatStreamMaxPerClient 20000" >/dev/null
 B="http://127.0.0.1:$PORT/api"
 for u in a b; do
-    curl -sf -o /dev/null -X POST "$B/users" \
+    curl -H "Content-Type: application/json" -sf -o /dev/null -X POST "$B/users" \
         -d "{\"email\":\"$u@soak.io\",\"password\":\"benchpass1\"}"
 done
 

@@ -43,8 +43,8 @@ PayloadChatStreamMaxPerClient 20000"
 ours() {
     start_apache "$APORT" "$OUT/sse" "$2" >/dev/null
     b="http://127.0.0.1:$APORT/api"
-    curl -s -o /dev/null -X POST "$b/users" -d '{"email":"a@b.io","password":"benchpass1"}'
-    curl -s -o /dev/null -X POST "$b/users" -d '{"email":"b@b.io","password":"benchpass1"}'
+    curl -H "Content-Type: application/json" -s -o /dev/null -X POST "$b/users" -d '{"email":"a@b.io","password":"benchpass1"}'
+    curl -H "Content-Type: application/json" -s -o /dev/null -X POST "$b/users" -d '{"email":"b@b.io","password":"benchpass1"}'
     base=$(apache_rss_threads "$OUT/sse" | cut -d' ' -f1)
     r=$("$OUT/sseload" -n "$3" -m "$M" -d "$D" -P "$APORT" -j \
         -s "/api/messages/sse?since=0" -p /api/messages)
