@@ -22,6 +22,10 @@
  * blocking loop holds the worker thread for the life of the stream. */
 #include <poll.h>
 #include <stdarg.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#include "apr_atomic.h"
 #include "apr_thread_proc.h"
 #include "apr_thread_cond.h"
 #include "apr_lib.h"
@@ -87,6 +91,7 @@ typedef struct pchat_hub {
     apr_pool_t *cache_pool;
     apr_hash_t *cache;
     apr_int64_t cache_known;
+    apr_size_t cache_bytes;
     apr_thread_t *thread;
     /* Without a hub thread (prefork), the waiting subscriber ticks this
      * clock, kept for the process's life with its listening connection. */
@@ -384,12 +389,44 @@ static pchat_hub *hub_for(const server_rec *s)
     return NULL;
 }
 
+/* Scratch memory that a replay of big messages can swell to many
+ * megabytes: a pool on an allocator of its own that keeps at most
+ * SCRATCH_MAX_FREE of what a clear frees, so the rest goes back to malloc
+ * (on the shared allocator, or a parent's, it would stay cached for the
+ * life of the process: 60 replaying streams kept 900 MB). */
+#define SCRATCH_MAX_FREE (256 * 1024)
+
+static void shedding_pool_create(apr_pool_t **p, apr_pool_t *parent,
+                                 const char *tag)
+{
+    apr_allocator_t *a = NULL;
+
+    if (apr_allocator_create(&a) != APR_SUCCESS) {
+        a = NULL;
+    }
+    apr_pool_create_ex(p, parent, NULL, a);
+    if (a) {
+        apr_allocator_max_free_set(a, SCRATCH_MAX_FREE);
+        apr_allocator_owner_set(a, *p);
+    }
+    apr_pool_tag(*p, tag);
+}
+
 void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *vs;
     apr_pool_t *pool = pchat_shared_pool(pchild);
 
     pchat_h2_child_init(pchild, s);
+#ifdef __GLIBC__
+    /* A fixed threshold: glibc otherwise raises it to the largest block
+     * freed so far (a replay's multi-megabyte frame) and its trim threshold
+     * to twice that, so every worker thread's arena kept that much for
+     * good, beyond even malloc_trim's reach.  Blocks this large are rare
+     * in Apache (pools allocate in 8 KiB blocks). */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+#endif
+
     for (vs = s; vs; vs = vs->next) {
         pchat_hub *hub;
 
@@ -402,7 +439,7 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
         apr_thread_mutex_create(&hub->mu, APR_THREAD_MUTEX_DEFAULT, pool);
         apr_thread_mutex_create(&hub->read_mu, APR_THREAD_MUTEX_DEFAULT,
                                 pool);
-        apr_pool_create(&hub->cache_pool, pool);
+        shedding_pool_create(&hub->cache_pool, pool, "pchat_frame_cache");
         hub->cache = apr_hash_make(hub->cache_pool);
         apr_thread_cond_create(&hub->changed, pool);
         if (mpm_threaded() && apr_thread_create(&hub->thread, NULL, hub_main,
@@ -429,10 +466,33 @@ static apr_pool_t *tick_pool(void)
     static _Thread_local apr_pool_t *scratch;
 
     if (!scratch) {
-        apr_pool_create(&scratch, NULL);
-        apr_pool_tag(scratch, "pchat_tick");
+        shedding_pool_create(&scratch, NULL, "pchat_tick");
     }
     return scratch;
+}
+
+/* Hands the free memory of malloc's arenas back to the system after a
+ * send of at least TRIM_AFTER bytes, at most once a second per process:
+ * glibc keeps what each thread's arena freed (a replay's rows, JSON and
+ * frames) until the top of the arena is free, which it seldom is. */
+#define TRIM_AFTER (1024 * 1024)
+
+static void trim_after_send(apr_off_t sent)
+{
+#ifdef __GLIBC__
+    static volatile apr_uint32_t last_trim;
+    apr_uint32_t now = (apr_uint32_t)apr_time_sec(apr_time_now()), was;
+
+    if (sent < TRIM_AFTER) {
+        return;
+    }
+    was = apr_atomic_read32(&last_trim);
+    if (was != now && apr_atomic_cas32(&last_trim, now, was) == was) {
+        malloc_trim(0);
+    }
+#else
+    (void)sent;
+#endif
 }
 
 
@@ -489,11 +549,14 @@ static int flush(pchat_sub *sub)
 {
     request_rec *r = sub->r;
     apr_status_t rv;
+    apr_off_t len = 0;
 
+    apr_brigade_length(sub->bb, 1, &len);
     APR_BRIGADE_INSERT_TAIL(sub->bb, apr_bucket_flush_create(
         r->connection->bucket_alloc));
     rv = ap_pass_brigade(r->output_filters, sub->bb);
     apr_brigade_cleanup(sub->bb);
+    trim_after_send(len);
     if (rv != APR_SUCCESS || r->connection->aborted) {
         r->connection->aborted = 1;
         return 0;
@@ -610,6 +673,13 @@ typedef struct {
 } cached_frames;
 
 #define CACHE_MAX_ENTRIES 4096
+/* The cache serves many subscribers of one filter waking for the same new
+ * change: small frames.  A longer read (a resume from far back) is not
+ * kept, and the cache holds at most CACHE_MAX_BYTES of frames: kept until
+ * the next change, distinct replays of big messages piled up (60 streams
+ * of 6 MB each, every round, for as long as nobody wrote). */
+#define CACHE_MAX_ENTRY (256 * 1024)
+#define CACHE_MAX_BYTES (4 * 1024 * 1024)
 
 /* Appends the frames another subscriber read for the same cursor and
  * filter, if the hub knew the same changes then.  Returns 1 on a hit. */
@@ -637,13 +707,19 @@ static void store_cached(pchat_sub *sub, const char *key, apr_int64_t known)
     apr_off_t len = 0;
 
     apr_brigade_length(sub->bb, 1, &len);
+    if (len > CACHE_MAX_ENTRY) {
+        return;
+    }
     apr_thread_mutex_lock(hub->mu);
     if (hub->cache_known != known
-        || apr_hash_count(hub->cache) >= CACHE_MAX_ENTRIES) {
+        || apr_hash_count(hub->cache) >= CACHE_MAX_ENTRIES
+        || hub->cache_bytes + len > CACHE_MAX_BYTES) {
         apr_pool_clear(hub->cache_pool);
         hub->cache = apr_hash_make(hub->cache_pool);
         hub->cache_known = known;
+        hub->cache_bytes = 0;
     }
+    hub->cache_bytes += len;
     e = apr_palloc(hub->cache_pool, sizeof(*e));
     e->cursor = sub->cursor;
     e->len = (apr_size_t)len;
