@@ -5,31 +5,10 @@
 // the stream on an HTTPS port with HTTP/1.1 only (the deployment recipe of
 // conf/payloadchat-tls.conf, named to the page by a meta tag).
 import { chromium } from 'playwright-core';
+import { attempt, runTest, sleep } from './tap.mjs';
 
 const URL_ = process.env.TLS_URL;
 const run = Date.now();
-let n = 0;
-let failed = 0;
-
-function ok(cond, name, diag) {
-  n += 1;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed += 1;
-    if (diag) console.log(`# ${String(diag).replace(/\n/g, '\n# ')}`);
-  }
-  return cond;
-}
-
-async function attempt(name, fn) {
-  try {
-    return ok(await fn(), name);
-  } catch (e) {
-    return ok(false, name, e.stack || e);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const live = (p) => p.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
 const count = (p, text) => p.$$eval('#message-list .text',
   (els, t) => els.filter((e) => e.textContent === t).length, text);
@@ -134,14 +113,4 @@ async function main() {
   await browser.close();
 }
 
-const guard = setTimeout(() => {
-  console.log('# the browser test ran out of time (90 s)');
-  process.exit(1);
-}, 90000);
-main().then(() => {
-  clearTimeout(guard);
-  process.exit(failed ? 1 : 0);
-}, (e) => {
-  console.log(`not ok ${n + 1} - the test crashed\n# ${e.stack || e}`);
-  process.exit(1);
-});
+runTest(main, 90);
