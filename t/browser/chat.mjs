@@ -5,6 +5,7 @@
 //   SHOT_DIR     where to save screenshots
 //   OPEN_URL     the page on an open-mode server
 import { chromium } from 'playwright-core';
+import { attempt, runTest, sleep } from './tap.mjs';
 import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -12,28 +13,6 @@ const BASE = process.env.BASE_URL;
 const SHOT_DIR = process.env.SHOT_DIR || '.';
 const RESTART = process.env.RESTART_CMD;
 const run = Date.now();
-let n = 0;
-let failed = 0;
-
-function ok(cond, name, diag) {
-  n += 1;
-  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
-  if (!cond) {
-    failed += 1;
-    if (diag) console.log(`# ${String(diag).replace(/\n/g, '\n# ')}`);
-  }
-  return cond;
-}
-
-async function attempt(name, fn) {
-  try {
-    return ok(await fn(), name);
-  } catch (e) {
-    return ok(false, name, e.stack || e);
-  }
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function signUp(page, email) {
   await page.goto(BASE);
@@ -236,14 +215,4 @@ async function main() {
   await browser.close();
 }
 
-const guard = setTimeout(() => {
-  console.log('# the browser test ran out of time (120 s)');
-  process.exit(1);
-}, 120000);
-main().then(() => {
-  clearTimeout(guard);
-  process.exit(failed ? 1 : 0);
-}, (e) => {
-  console.log(`not ok ${n + 1} - the test crashed\n# ${e.stack || e}`);
-  process.exit(1);
-});
+runTest(main, 120);
