@@ -1051,6 +1051,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
 {
     request_rec *r = q->r;
     json_t *doc;
+    json_int_t id = 0;
     size_t i;
     int nrows, found = 0, rv = pchat_db_begin(c);
 
@@ -1063,7 +1064,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
         rv = pchat_docs_populate(c, r->pool, q->coll, *docs, depth);
     }
     json_array_foreach(rv ? NULL : *docs, i, doc) {
-        json_int_t id = json_integer_value(json_object_get(doc, "id"));
+        id = json_integer_value(json_object_get(doc, "id"));
         if (q->coll == &pchat_users
             && (rv = has_messages(c, r->pool, id, &found), rv || found)) {
             break;
@@ -1078,8 +1079,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
                                 apr_psprintf(r->pool, "User %" APR_INT64_T_FMT
                                              " still sends or receives "
                                              "messages; delete those first.",
-                                             (apr_int64_t)json_integer_value(
-                                                 json_object_get(doc, "id"))));
+                                             (apr_int64_t)id));
     }
     rv = end_write(c, rv, found, q->coll, rv ? 0 : json_array_size(*docs));
     if (!rv) {

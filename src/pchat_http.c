@@ -139,6 +139,13 @@ static pchat_error *read_body(request_rec *r, apr_off_t max, char **buf,
     return NULL;
 }
 
+pchat_error *pchat_read_text_body(request_rec *r, char **text)
+{
+    apr_size_t len = 0;
+
+    return read_body(r, pchat_conf_max_body(r->server), text, &len);
+}
+
 pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
 {
     char *buf = NULL;
@@ -147,6 +154,11 @@ pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
 
     if (err) {
         return err;
+    }
+    if (!len) {
+        /* Payload reads an empty body as {} */
+        *body = pchat_json_own(r->pool, json_object());
+        return NULL;
     }
     *body = pchat_json_parse(r->pool, buf, len);
     if (!*body) {
