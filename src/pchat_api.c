@@ -670,11 +670,7 @@ int pchat_api_duplicate(pchat_req *q)
     pchat_conn *c;
     int rv;
 
-    if (!err && q->r->clength == 0 && !apr_table_get(q->r->headers_in,
-                                                     "Transfer-Encoding")) {
-        body = pchat_json_own(q->r->pool, json_object());
-    }
-    else if (!err) {
+    if (!err) {
         err = pchat_read_json_body(q->r, &body);
     }
     if (err) {
