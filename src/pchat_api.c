@@ -734,11 +734,7 @@ int pchat_api_duplicate(pchat_req *q)
     pchat_conn *c;
     int rv;
 
-    if (!err && q->r->clength == 0 && !apr_table_get(q->r->headers_in,
-                                                     "Transfer-Encoding")) {
-        body = pchat_json_own(q->r->pool, json_object());
-    }
-    else if (!err) {
+    if (!err) {
         err = pchat_read_json_body(q->r, &body);
     }
     if (err) {
@@ -1121,6 +1117,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
 {
     request_rec *r = q->r;
     json_t *doc;
+    json_int_t id = 0;
     size_t i;
     int nrows, found = 0, rv = pchat_db_begin(c);
 
@@ -1133,7 +1130,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
         rv = pchat_docs_populate(c, r->pool, q->coll, *docs, depth);
     }
     json_array_foreach(rv ? NULL : *docs, i, doc) {
-        json_int_t id = json_integer_value(json_object_get(doc, "id"));
+        id = json_integer_value(json_object_get(doc, "id"));
         if (q->coll == &pchat_users
             && (rv = has_messages(c, r->pool, id, &found), rv || found)) {
             break;
@@ -1148,8 +1145,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
                                 apr_psprintf(r->pool, "User %" APR_INT64_T_FMT
                                              " still sends or receives "
                                              "messages; delete those first.",
-                                             (apr_int64_t)json_integer_value(
-                                                 json_object_get(doc, "id"))));
+                                             (apr_int64_t)id));
     }
     rv = end_write(c, rv, found, q->coll, rv ? 0 : json_array_size(*docs));
     if (!rv) {

@@ -165,12 +165,33 @@ static int is_json_type(request_rec *r)
     return !*type || *type == ';';
 }
 
+pchat_error *pchat_read_text_body(request_rec *r, char **text)
+{
+    apr_size_t len = 0;
+
+    return read_body(r, pchat_conf_max_body(r->server), text, &len);
+}
+
+/* No body at all: no Content-Length (or 0) and no Transfer-Encoding. */
+static int has_no_body(request_rec *r)
+{
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+
+    return !apr_table_get(r->headers_in, "Transfer-Encoding")
+           && (!cl || !strcmp(cl, "0"));
+}
+
 pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
 {
     char *buf = NULL;
     apr_size_t len = 0;
     pchat_error *err;
 
+    if (has_no_body(r)) {
+        /* Payload reads a missing body as {}, whatever its type */
+        *body = pchat_json_own(r->pool, json_object());
+        return NULL;
+    }
     if (!is_json_type(r)) {
         r->connection->keepalive = AP_CONN_CLOSE;   /* the body is unread */
         return pchat_error_make(r->pool, HTTP_UNSUPPORTED_MEDIA_TYPE, NULL,
@@ -180,6 +201,11 @@ pchat_error *pchat_read_json_body(request_rec *r, json_t **body)
     err = read_body(r, pchat_conf_max_body(r->server), &buf, &len);
     if (err) {
         return err;
+    }
+    if (!len) {
+        /* Payload reads an empty body as {} */
+        *body = pchat_json_own(r->pool, json_object());
+        return NULL;
     }
     *body = pchat_json_parse(r->pool, buf, len);
     if (!*body) {

@@ -20,6 +20,8 @@ pchat_error *pchat_error_make(apr_pool_t *p, int status, const char *name,
 /* Reads the whole body (at most the configured size) and parses it as one
  * JSON object.  On failure returns the error to send. */
 pchat_error *pchat_read_json_body(request_rec *r, json_t **body);
+/* The body as a NUL-terminated string, within PayloadChatMaxBodySize. */
+pchat_error *pchat_read_text_body(request_rec *r, char **text);
 
 /* Sends body (a reference is taken over) with the given status.  Returns OK
  * so a handler can `return pchat_send_json(...)`. */

@@ -168,21 +168,58 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q, int *as_id)
     return parse_id(sub, &q->id) ? NULL : &routes[PATH_ID];
 }
 
+/* X-Payload-HTTP-Method-Override: GET on a POST: a query too long for a
+ * URL, sent as a form body, as Payload's REST handler takes it. */
+static int method_override(request_rec *r, const char **args,
+                           pchat_error **err)
+{
+    const char *h = apr_table_get(r->headers_in,
+                                  "X-Payload-HTTP-Method-Override");
+    char *body = NULL;
+
+    *args = r->args;
+    *err = NULL;
+    if (r->method_number != M_POST || !h || strcasecmp(h, "GET")) {
+        return r->method_number;
+    }
+    *err = pchat_read_text_body(r, &body);
+    *args = body;
+    return M_GET;
+}
+
+/* where given as JSON text (where={"content":{"equals":"x"}}), which
+ * Payload's REST handler also takes. */
+static void where_json(apr_pool_t *p, json_t *qs)
+{
+    const char *text = json_string_value(json_object_get(qs, "where"));
+    json_t *where;
+
+    if (text && *text == '{'
+        && (where = pchat_json_parse(p, text, strlen(text)))
+        && json_is_object(where)) {
+        json_object_set(qs, "where", where);
+    }
+}
+
 static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
 {
-    int method = r->method_number == M_GET && r->header_only ? M_GET
-                                                              : r->method_number;
-    const pchat_method *m;
+    const char *args;
     pchat_error *err;
+    int method = method_override(r, &args, &err);
+    const pchat_method *m;
 
+    if (err) {
+        return pchat_send_error(r, err);
+    }
     for (m = rd->methods; m->fn; m++) {
         if (m->method != method) {
             continue;
         }
-        q->qs = pchat_qs_parse(r->pool, r->args, &err);
+        q->qs = pchat_qs_parse(r->pool, args, &err);
         if (!q->qs) {
             return pchat_send_error(r, err);
         }
+        where_json(r->pool, q->qs);
         /* A stale token must not stand in the way of logging in again;
          * and /me answers it as Payload does, with no user. */
         err = pchat_auth_resolve(q, &q->user);
