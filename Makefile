@@ -20,10 +20,12 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # What the tests need beyond the service: PostgreSQL for the second backend,
 # Chromium (and Node, when the machine has none) for the browser tests;
-# python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate.
+# python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate;
+# fail2ban's fail2ban-regex checks the shipped filter (t/ops/fail2ban.t),
+# curl scrapes the metrics (t/ops/metrics.t).
 TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
             postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
-            python3-h2 openssl \
+            python3-h2 openssl fail2ban curl \
             $(if $(shell command -v node),,nodejs npm)
 
 .PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall clean format

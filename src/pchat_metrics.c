@@ -10,11 +10,15 @@
 #define CLASSES 5
 /* Upper bounds of the latency histogram, in microseconds; +Inf is the
  * count.  The stream's figure is the time to its first frames. */
-static const apr_uint64_t bounds_us[] = {
-    1000, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
-    2500000, 5000000, 10000000
+static const struct {
+    apr_uint64_t us;
+    const char *le;   /* as the exposition names it */
+} bounds[] = {
+    {1000, "0.001"}, {5000, "0.005"}, {10000, "0.01"}, {25000, "0.025"},
+    {50000, "0.05"}, {100000, "0.1"}, {250000, "0.25"}, {500000, "0.5"},
+    {1000000, "1"}, {2500000, "2.5"}, {5000000, "5"}, {10000000, "10"}
 };
-#define BUCKETS (sizeof(bounds_us) / sizeof(bounds_us[0]))
+#define BUCKETS (sizeof(bounds) / sizeof(bounds[0]))
 
 typedef struct {
     volatile apr_uint64_t requests[PCHAT_ENDPOINTS][CLASSES];
@@ -75,7 +79,7 @@ void pchat_metrics_request(int endpoint, int status, apr_time_t start)
     }
     apr_atomic_inc64(&sm->requests[endpoint][cls >= 0 && cls < CLASSES
                                              ? cls : CLASSES - 1]);
-    for (b = 0; b < BUCKETS && us > bounds_us[b]; b++) {
+    for (b = 0; b < BUCKETS && us > bounds[b].us; b++) {
     }
     apr_atomic_inc64(&sm->latency[endpoint][b]);
     apr_atomic_add64(&sm->latency_sum_us[endpoint], us);
@@ -196,9 +200,9 @@ static void latency(request_rec *r, pchat_metrics_shared *sm)
         for (b = 0; b <= BUCKETS; b++) {
             total += apr_atomic_read64(&sm->latency[e][b]);
             if (b < BUCKETS) {
-                ap_rprintf(r, "%s_bucket{endpoint=\"%s\",le=\"%g\"} %"
-                           APR_UINT64_T_FMT "\n", name, ep,
-                           (double)bounds_us[b] / 1e6, total);
+                ap_rprintf(r, "%s_bucket{endpoint=\"%s\",le=\"%s\"} %"
+                           APR_UINT64_T_FMT "\n", name, ep, bounds[b].le,
+                           total);
             }
         }
         ap_rprintf(r, "%s_bucket{endpoint=\"%s\",le=\"+Inf\"} %"
