@@ -214,6 +214,25 @@ static void latency(request_rec *r, pchat_metrics_shared *sm)
     }
 }
 
+/* The plain counters of the exposition. */
+static const struct {
+    const char *name, *help;
+    pchat_metric metric;
+} counters[] = {
+    {"payloadchat_frames_delivered_total",
+     "Stream frames (message and delete) sent.", PCHAT_M_FRAMES},
+    {"payloadchat_messages_delivered_total",
+     "Messages sent in stream frames.", PCHAT_M_MESSAGES},
+    {"payloadchat_rate_limited_total", "Requests refused with 429.",
+     PCHAT_M_RATE_LIMITED},
+    {"payloadchat_csrf_refused_total",
+     "Cross-site writes and logins refused.", PCHAT_M_CSRF_REFUSED},
+    {"payloadchat_hub_ticks_total", "Ticks of the stream hubs.",
+     PCHAT_M_HUB_TICKS},
+    {"payloadchat_tombstones_purged_total", "Expired tombstones removed.",
+     PCHAT_M_PURGED_ROWS},
+};
+
 static void add_child(void *baton, const pchat_shm_child *c)
 {
     apr_uint64_t *sums = baton;
@@ -228,6 +247,7 @@ int pchat_metrics_handler(request_rec *r)
     pchat_metrics_shared *sm = seg();
     apr_uint64_t sums[3] = {0, 0, 0};
     apr_time_t t;
+    size_t i;
 
     if (!r->handler || strcmp(r->handler, PCHAT_METRICS_HANDLER)) {
         return DECLINED;
@@ -252,14 +272,11 @@ int pchat_metrics_handler(request_rec *r)
            "Database connections in use.", sums[2]);
     simple(r, "payloadchat_message_writes_total", "counter",
            "Committed changes to messages.", pchat_shm_changes());
-    simple(r, "payloadchat_frames_delivered_total", "counter",
-           "Stream frames (message and delete) sent.",
-           pchat_metrics_get(PCHAT_M_FRAMES));
-    simple(r, "payloadchat_messages_delivered_total", "counter",
-           "Messages sent in stream frames.",
-           pchat_metrics_get(PCHAT_M_MESSAGES));
-    head(r, "payloadchat_logins_total", "counter",
-         "Logins by outcome.");
+    for (i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        simple(r, counters[i].name, "counter", counters[i].help,
+               pchat_metrics_get(counters[i].metric));
+    }
+    head(r, "payloadchat_logins_total", "counter", "Logins by outcome.");
     ap_rprintf(r, "payloadchat_logins_total{result=\"ok\"} %"
                APR_UINT64_T_FMT "\npayloadchat_logins_total{result="
                "\"failed\"} %" APR_UINT64_T_FMT "\npayloadchat_logins_total"
@@ -267,17 +284,6 @@ int pchat_metrics_handler(request_rec *r)
                pchat_metrics_get(PCHAT_M_LOGIN_OK),
                pchat_metrics_get(PCHAT_M_LOGIN_FAILED),
                pchat_metrics_get(PCHAT_M_LOGIN_LOCKED));
-    simple(r, "payloadchat_rate_limited_total", "counter",
-           "Requests refused with 429.",
-           pchat_metrics_get(PCHAT_M_RATE_LIMITED));
-    simple(r, "payloadchat_csrf_refused_total", "counter",
-           "Cross-site writes and logins refused.",
-           pchat_metrics_get(PCHAT_M_CSRF_REFUSED));
-    simple(r, "payloadchat_hub_ticks_total", "counter",
-           "Ticks of the stream hubs.", pchat_metrics_get(PCHAT_M_HUB_TICKS));
-    simple(r, "payloadchat_tombstones_purged_total", "counter",
-           "Expired tombstones removed.",
-           pchat_metrics_get(PCHAT_M_PURGED_ROWS));
     t = pchat_metrics_last_purge();
     simple(r, "payloadchat_last_purge_timestamp_seconds", "gauge",
            "When tombstones were last purged (0: never).",
