@@ -20,13 +20,15 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # What the tests need beyond the service: PostgreSQL for the second backend,
 # Chromium (and Node, when the machine has none) for the browser tests;
-# python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate.
+# python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate;
+# fail2ban's fail2ban-regex checks the shipped filter (t/ops/fail2ban.t),
+# curl scrapes the metrics (t/ops/metrics.t).
 TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
             postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
-            python3-h2 openssl \
+            python3-h2 openssl fail2ban curl \
             $(if $(shell command -v node),,nodejs npm)
 
-.PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall clean format
+.PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall deb deb-test clean format
 
 all: build
 
@@ -91,6 +93,29 @@ uninstall:
 	    $(DESTDIR)$(SYSCONF)/mods-available/payloadchat.load \
 	    $(DESTDIR)$(SYSCONF)/mods-available/payloadchat.conf
 	rm -rf $(DESTDIR)$(SHAREDIR)
+
+# The Debian package libapache2-mod-payloadchat (debian/), built with
+# debhelper and dh_apache2 (which apache2-dev ships) from a copy of the
+# tree under $(DEB_DIR), so its clean step leaves the checkout alone.
+DEB_PKGS = debhelper dpkg-dev apache2-dev libjansson-dev libssl-dev \
+           libaprutil1-dev
+DEB_DIR  = build/deb
+
+deb:
+	@sh scripts/deps.sh $(DEB_PKGS)
+	rm -rf $(DEB_DIR)
+	mkdir -p $(DEB_DIR)/tree/src
+	cp -r Makefile mod_payloadchat.c README.md conf docs htdocs debian \
+	    $(DEB_DIR)/tree/
+	cp src/*.c src/*.h $(DEB_DIR)/tree/src/
+	cd $(DEB_DIR)/tree && dpkg-buildpackage -b -uc -us >../build.log 2>&1 \
+	    || { tail -30 ../build.log; exit 1; }
+	@ls $(DEB_DIR)/*.deb
+
+# Installs the package into the system Apache, checks it serves, removes
+# it and checks that the machine is as it was (scripts/deb-test.sh).
+deb-test: deb
+	@sh scripts/deb-test.sh $(DEB_DIR)/libapache2-mod-payloadchat_*.deb
 
 format:
 	clang-format -i mod_payloadchat.c src/*.c src/*.h

@@ -8,6 +8,8 @@
 #include "src/pchat_shm.h"
 #include "src/pchat_stream.h"
 #include "src/pchat_auth.h"
+#include "src/pchat_metrics.h"
+#include "src/pchat_status.h"
 #include "ap_mpm.h"
 #include "http_core.h"
 #include "apr_dbd.h"
@@ -32,7 +34,7 @@ static int pchat_map_to_storage(request_rec *r)
 static int pchat_handler(request_rec *r)
 {
     if (!r->handler || strcmp(r->handler, PCHAT_HANDLER)) {
-        return DECLINED;
+        return pchat_metrics_handler(r);
     }
     return pchat_route(r);
 }
@@ -91,7 +93,8 @@ static int pchat_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     err = pchat_store_setup(pconf, ptemp, s);
 
-    if (pchat_shm_setup(pconf, s) != APR_SUCCESS) {
+    if (pchat_shm_setup(pconf, s) != APR_SUCCESS
+        || pchat_metrics_setup(pconf, s) != APR_SUCCESS) {
         return !OK;
     }
     if (err) {
@@ -130,6 +133,7 @@ static void pchat_register_hooks(apr_pool_t *p)
     ap_hook_translate_name(pchat_translate_name, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_map_to_storage(pchat_map_to_storage, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_handler(pchat_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    pchat_status_register(p);
 }
 
 AP_DECLARE_MODULE(payloadchat) = {

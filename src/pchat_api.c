@@ -1116,7 +1116,7 @@ static int delete_where(pchat_conn *c, pchat_req *q, const pchat_sql *where,
                         int depth, json_t **docs, pchat_error **err)
 {
     request_rec *r = q->r;
-    json_t *doc;
+    json_t *doc = NULL;   /* (gcc -O2 with ASan: maybe-uninitialized) */
     json_int_t id = 0;
     size_t i;
     int nrows, found = 0, rv = pchat_db_begin(c);

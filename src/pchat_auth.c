@@ -5,6 +5,7 @@
 #include "apr_thread_cond.h"
 #include "pchat_auth.h"
 #include "pchat_shm.h"
+#include "pchat_metrics.h"
 #include "pchat_access.h"
 #include "pchat_config.h"
 #include "pchat_docs.h"
@@ -162,6 +163,7 @@ static int trusted_origin(request_rec *r, const char *origin)
 static pchat_error *cross_site(request_rec *r, const char *origin,
                                const char *what)
 {
+    pchat_metrics_count(PCHAT_M_CSRF_REFUSED, 1);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PCHAT_LOGNO(00601)
                   "refused %s %s from origin %s", what, r->method,
                   origin ? origin : "(none)");
@@ -538,6 +540,7 @@ pchat_error *pchat_auth_hash_allowed(request_rec *r)
             pchat_conf_max_logins_per_minute(r->server))) {
         return NULL;
     }
+    pchat_metrics_login(r, PCHAT_LOGIN_THROTTLED, NULL);
     apr_table_setn(r->err_headers_out, "Retry-After", "60");
     return pchat_error_make(r->pool, HTTP_TOO_MANY_REQUESTS, NULL, NULL,
                             "Too many login attempts from this address; "
@@ -602,12 +605,15 @@ int pchat_auth_login(pchat_req *q)
                                         "Something went wrong.");
     }
     if (found && u.lock_until > pchat_now_ms()) {
+        pchat_metrics_login(r, PCHAT_LOGIN_LOCKED, email);
         return pchat_send_error(r, unauthorized(r->pool, MSG_LOCKED));
     }
     ok = check_password(r, password, found ? &u : NULL);
     if (ok < 0) {
         return pchat_auth_busy(r);
     }
+    pchat_metrics_login(r, found && ok ? PCHAT_LOGIN_OK : PCHAT_LOGIN_FAILED,
+                        email);
     if (!found) {
         return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
     }

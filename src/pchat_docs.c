@@ -2,6 +2,7 @@
 #include "apr_hash.h"
 #include "pchat_docs.h"
 #include "pchat_time.h"
+#include "pchat_metrics.h"
 
 /* The longest wait between two purges of expired tombstones. */
 #define PURGE_EVERY_MAX (3600)
@@ -146,6 +147,7 @@ int pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
     /* the newest change stays: MAX(seq) must never go back */
     pchat_sql_add(sql, " AND seq < (SELECT MAX(seq) FROM messages)");
     if (!pchat_db_exec(c, p, sql, &nrows) && nrows > 0) {
+        pchat_metrics_purged(nrows);
         ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCHAT_LOGNO(00801)
                      "purged %d expired tombstones", nrows);
     }

@@ -6,6 +6,7 @@
 #include "pchat_query.h"
 #include "pchat_stream.h"
 #include "pchat_auth.h"
+#include "pchat_metrics.h"
 
 typedef int (*endpoint_fn)(pchat_req *q);
 
@@ -18,8 +19,23 @@ typedef struct {
 typedef enum {
     PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
     PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER,
-    PATH_INIT, PATH_DUPLICATE, PATH_ACCESS
+    PATH_INIT, PATH_DUPLICATE, PATH_ACCESS, PATH_NONE
 } path_kind;
+
+/* The kinds as the metrics name them (PATH_NONE: no route matched). */
+static const char *const endpoint_names[] = {
+    "collection", "count", "id", "stream", "stream_stats", "login",
+    "logout", "me", "refresh", "first_register", "init", "duplicate",
+    "access", "none"
+};
+_Static_assert(sizeof(endpoint_names) / sizeof(endpoint_names[0])
+               == PCHAT_ENDPOINTS && PATH_NONE + 1 == PCHAT_ENDPOINTS,
+               "one name per kind of path");
+
+const char *pchat_router_endpoint_name(int endpoint)
+{
+    return endpoint_names[endpoint];
+}
 
 typedef struct {
     path_kind kind;
@@ -238,13 +254,14 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
                                                  "allowed here.", r->method));
 }
 
-int pchat_route(request_rec *r)
+static int route(request_rec *r, int *endpoint)
 {
     pchat_req q = {r, NULL, NULL, 0, NULL};
     int as_id = 0;
     const pchat_route_def *rd = match(r, &q, &as_id);
     int status;
 
+    *endpoint = rd ? (int)rd->kind : PATH_NONE;
     if (rd && r->method_number == M_OPTIONS) {
         apr_table_setn(r->headers_out, "Allow", allow_header(r->pool, rd));
     }
@@ -262,4 +279,15 @@ int pchat_route(request_rec *r)
                                              "\"%s\"", r->uri)));
     }
     return dispatch(r, &q, rd);
+}
+
+int pchat_route(request_rec *r)
+{
+    apr_time_t start = r->request_time;
+    int endpoint, rv = route(r, &endpoint);
+
+    /* a suspended stream's request belongs to the hub now: not read */
+    pchat_metrics_request(endpoint, rv == SUSPENDED ? HTTP_OK
+                                    : rv == OK ? r->status : rv, start);
+    return rv;
 }

@@ -10,4 +10,9 @@ int pchat_router_claims(const request_rec *r);
 /* Serves an API request; returns OK (a response was sent) or a status. */
 int pchat_route(request_rec *r);
 
+/* The kinds of endpoint the metrics count, by index (the last: no route
+ * matched). */
+#define PCHAT_ENDPOINTS 14
+const char *pchat_router_endpoint_name(int endpoint);
+
 #endif

@@ -18,6 +18,8 @@ typedef struct {
 typedef struct {
     volatile apr_uint32_t pid;
     volatile apr_uint32_t subscribers;
+    volatile apr_uint32_t db_open;  /* database connections of the child */
+    volatile apr_uint32_t db_busy;  /* ... of them in use */
 } pchat_slot;
 
 typedef struct {
@@ -57,6 +59,8 @@ void pchat_shm_child_init(apr_pool_t *pchild, server_rec *s)
         if (apr_atomic_cas32(&shared->slots[i].pid, pid, 0) == 0) {
             my_slot = &shared->slots[i];
             apr_atomic_set32(&my_slot->subscribers, 0);
+            apr_atomic_set32(&my_slot->db_open, 0);
+            apr_atomic_set32(&my_slot->db_busy, 0);
             return;
         }
     }
@@ -72,6 +76,8 @@ void pchat_shm_child_exited(pid_t pid)
     for (i = 0; shared && i < SLOTS; i++) {
         if (shared->slots[i].pid == (apr_uint32_t)pid) {
             apr_atomic_set32(&shared->slots[i].subscribers, 0);
+            apr_atomic_set32(&shared->slots[i].db_open, 0);
+            apr_atomic_set32(&shared->slots[i].db_busy, 0);
             apr_atomic_set32(&shared->slots[i].pid, 0);
         }
     }
@@ -109,6 +115,33 @@ apr_uint32_t pchat_shm_subscribers_total(void)
         }
     }
     return total;
+}
+
+void pchat_shm_db_add(int open, int busy)
+{
+    apr_atomic_add32(&my_slot->db_open, (apr_uint32_t)open);
+    apr_atomic_add32(&my_slot->db_busy, (apr_uint32_t)busy);
+}
+
+int pchat_shm_child_each(pchat_shm_child_fn fn, void *baton)
+{
+    pchat_shm_child child;
+    pchat_slot *slot;
+    int i, n = 0;
+
+    for (i = 0; i < (shared ? SLOTS : 1); i++) {
+        slot = shared ? &shared->slots[i] : &spare_slot;
+        child.pid = apr_atomic_read32(&slot->pid);
+        if (shared && !child.pid) {
+            continue;
+        }
+        child.subscribers = apr_atomic_read32(&slot->subscribers);
+        child.db_open = apr_atomic_read32(&slot->db_open);
+        child.db_busy = apr_atomic_read32(&slot->db_busy);
+        fn(baton, &child);
+        n++;
+    }
+    return n;
 }
 
 /* FNV-1a of the address text. */

@@ -20,6 +20,20 @@ apr_uint32_t pchat_shm_changes(void);
 apr_uint32_t pchat_shm_subscribers_add(int delta);
 apr_uint32_t pchat_shm_subscribers_total(void);
 
+/* Adds to this child's open and in-use database connections. */
+void pchat_shm_db_add(int open, int busy);
+
+/* What a child process's slot holds, for the status page and metrics. */
+typedef struct {
+    apr_uint32_t pid;
+    apr_uint32_t subscribers;
+    apr_uint32_t db_open;
+    apr_uint32_t db_busy;
+} pchat_shm_child;
+typedef void (*pchat_shm_child_fn)(void *baton, const pchat_shm_child *c);
+/* Calls fn for every live child; returns how many. */
+int pchat_shm_child_each(pchat_shm_child_fn fn, void *baton);
+
 /* Takes one of max stream places of a client address; 0 when it has
  * them all.  Give it back with pchat_shm_client_stream_release. */
 int pchat_shm_client_stream_take(const char *addr, int max);

@@ -13,6 +13,7 @@
 #include "apr_atomic.h"
 #include "pchat_libpq.h"
 #include "pchat_store.h"
+#include "pchat_shm.h"
 
 /* The Mutex directive's name for the lock that serialises this node's
  * writes. */
@@ -411,6 +412,7 @@ static apr_status_t conn_construct(void **resource, void *params,
     c->stmts = apr_hash_make(c->stmt_pool);
     c->generation = apr_atomic_read32(&db->generation);
     c->fd = server_socket(db, c->handle);
+    pchat_shm_db_add(1, 0);
     *resource = c;
     return APR_SUCCESS;
 }
@@ -420,6 +422,7 @@ static apr_status_t conn_destruct(void *resource, void *params,
 {
     pchat_conn *c = resource;
 
+    pchat_shm_db_add(-1, 0);
     apr_pool_destroy(c->stmt_pool);   /* finalises statements first */
     apr_dbd_close(c->db->driver, c->handle);
     apr_pool_destroy(c->pool);
@@ -489,6 +492,7 @@ pchat_conn *pchat_conn_acquire_server(server_rec *s)
                      "no database connection available");
         return NULL;
     }
+    pchat_shm_db_add(0, 1);
     return resource;
 }
 
@@ -502,6 +506,7 @@ void pchat_conn_release(pchat_conn *c)
     if (!c) {
         return;
     }
+    pchat_shm_db_add(0, -1);
     if (c->failed) {
         c->failed = 0;
         if (!conn_alive(c)) {

@@ -38,6 +38,7 @@
 #include "pchat_docs.h"
 #include "pchat_query.h"
 #include "pchat_shm.h"
+#include "pchat_metrics.h"
 #include "pchat_access.h"
 #include "pchat_listen.h"
 #include "pchat_h2.h"
@@ -308,6 +309,7 @@ static void hub_tick(pchat_hub *hub, hub_clock *hc)
     int heard = hub->subscribers > 0 && pchat_listener_heard(hc->listener,
                                                              now);
 
+    pchat_metrics_hub_tick();
     if (hub->subscribers > 0
         && (heard || changes != hc->seen || now >= hc->next_probe)) {
         hc->seen = changes;
@@ -542,6 +544,7 @@ static void frame(pchat_sub *sub, const char *event, apr_int64_t id,
     put_printf(sub, "id: %" APR_INT64_T_FMT "\nevent: %s\ndata: ", id, event);
     pchat_json_to_brigade(data, sub->bb);
     put_const(sub, "\n\n");
+    pchat_metrics_frame(event, json_array_size(data));
 }
 
 /* Sends what is in the brigade now; false when the client is gone. */
