@@ -7,6 +7,7 @@ send API requests beside them.
 
 usage: h2sse.py SCENARIO PORT TLS(0|1) PIDFILE
 """
+import codecs
 import json
 import os
 import select
@@ -76,10 +77,13 @@ class Stream:
         self.events = []
         self._text = ''
         self._parsed = 0
+        # a DATA frame may end inside a UTF-8 character: keep its first
+        # bytes until the rest comes
+        self._utf8 = codecs.getincrementaldecoder('utf-8')()
 
     def parse(self):
         """Moves whole SSE blocks of the body into self.events."""
-        self._text += self.body[self._parsed:].decode('utf-8')
+        self._text += self._utf8.decode(self.body[self._parsed:])
         self._parsed = len(self.body)
         while '\n\n' in self._text:
             block, self._text = self._text.split('\n\n', 1)
