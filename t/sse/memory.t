@@ -81,10 +81,18 @@ diag sprintf 'children: %s before, after each round %s (%s sent a round)',
              $mb->($volume);
 # A child may keep a few batches' worth (its threads' scratch memory and
 # the malloc arena's free pages up to glibc's trim threshold), not a part of
-# every stream's replay.
-my $allowed = (sanitized() ? 96 : 48) * 1024;
-cmp_ok $after[-1] - $base, '<=', $allowed,
-       "back within ${\ $mb->($allowed)} of the baseline after $ROUNDS rounds";
+# every stream's replay.  The sanitizers' allocator keeps freed memory in
+# quarantine (256 MB a process) whatever the module does: there only the
+# rounds are checked (PCHAT_SANITIZE=none runs this on PostgreSQL too).
+# (libpq's result buffers leave PostgreSQL's a little above sqlite's.)
+my $allowed = 64 * 1024;
+SKIP: {
+    skip 'resident memory says nothing under the sanitizers', 2 if sanitized();
+    cmp_ok $after[-1] - $base, '<=', $allowed,
+           "back within ${\ $mb->($allowed)} of the baseline after $ROUNDS rounds";
+    cmp_ok $after[-1] - $after[0], '<=', 24 * 1024,
+           'and not growing from round to round';
+}
 
 my ($res, $data) = get_json("/api/messages/count?where[content][like]=$tag");
 is $data->{totalDocs}, $MESSAGES, 'every message is still stored';
