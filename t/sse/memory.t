@@ -90,7 +90,10 @@ SKIP: {
     skip 'resident memory says nothing under the sanitizers', 2 if sanitized();
     cmp_ok $after[-1] - $base, '<=', $allowed,
            "back within ${\ $mb->($allowed)} of the baseline after $ROUNDS rounds";
-    cmp_ok $after[-1] - $after[0], '<=', 24 * 1024,
+    # (a first round can end below the baseline: a trim also frees what
+    # earlier test files left)
+    my $first = $after[0] > $base ? $after[0] : $base;
+    cmp_ok $after[-1] - $first, '<=', 32 * 1024,
            'and not growing from round to round';
 }
 
