@@ -14,7 +14,9 @@ start_apache() {
 Group www-data"
         chown www-data:www-data "$rundir/db"
     fi
-    sed -e "s|@RUNDIR@|$rundir|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$port|g" \
+    # MODULE=path/mod_payloadchat.so: another build (a before/after pair)
+    sed -e "s|@TOP@/.libs/mod_payloadchat.so|${MODULE:-@TOP@/.libs/mod_payloadchat.so}|" \
+        -e "s|@RUNDIR@|$rundir|g" -e "s|@TOP@|$TOP|g" -e "s|@PORT@|$port|g" \
         "$TOP/conf/httpd.conf.in" | awk -v ug="$ug" \
         '{ if ($0 == "@USERGROUP@") print ug; else print }' > "$rundir/httpd.conf"
     printf '%s\n' "$extra" >> "$rundir/httpd.conf"

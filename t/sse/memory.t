@@ -2,8 +2,10 @@
 # with a filter of its own, resume from the start of a history of big
 # messages (one full batch each) and close; after several rounds the
 # children's resident memory must be back near where it was before the
-# first.  The issue's scenario (60 streams, 98 messages of 60 KB, 5 rounds)
-# is PCHAT_MEM_STREAMS=60 PCHAT_MEM_MESSAGES=98 PCHAT_MEM_ROUNDS=5.
+# first, in every child (the largest is measured: prefork adds children
+# for more streams, the event MPM serves them all in a few).  The issue's
+# scenario (60 streams, 98 messages of 60 KB, 5 rounds) is
+# PCHAT_MEM_STREAMS=60 PCHAT_MEM_MESSAGES=98 PCHAT_MEM_ROUNDS=5.
 use strict;
 use warnings FATAL => 'all';
 use FindBin;
@@ -13,7 +15,7 @@ use IO::Select ();
 use IO::Socket::INET ();
 use Time::HiRes qw(time sleep);
 use PChat::Test;
-use PChat::BodyCost qw(child_rss sanitized);
+use PChat::BodyCost qw(largest_child_rss sanitized);
 
 my $STREAMS = $ENV{PCHAT_MEM_STREAMS} // 30;
 my $MESSAGES = $ENV{PCHAT_MEM_MESSAGES} // 60;
@@ -67,24 +69,35 @@ sub round {
 }
 
 sleep 1;
-my $base = child_rss();
+my $base = largest_child_rss();
 my @after;
 for my $round (1 .. $ROUNDS) {
     is round($round), $STREAMS, "round $round: every stream got the history";
     sleep 2;    # the hub notices the gone clients
-    push @after, child_rss();
+    push @after, largest_child_rss();
 }
 my $mb = sub { sprintf '%.0f MB', $_[0] / 1024 };
 my $volume = $STREAMS * $MESSAGES * $SIZE / 1024;   # kB sent per round
-diag sprintf 'children: %s before, after each round %s (%s sent a round)',
+diag sprintf 'largest child: %s before, after each round %s (%s sent a round)',
              $mb->($base), join(', ', map { $mb->($_) } @after),
              $mb->($volume);
 # A child may keep a few batches' worth (its threads' scratch memory and
 # the malloc arena's free pages up to glibc's trim threshold), not a part of
-# every stream's replay.
-my $allowed = (sanitized() ? 96 : 48) * 1024;
-cmp_ok $after[-1] - $base, '<=', $allowed,
-       "back within ${\ $mb->($allowed)} of the baseline after $ROUNDS rounds";
+# every stream's replay.  The sanitizers' allocator keeps freed memory in
+# quarantine (256 MB a process) whatever the module does: there only the
+# rounds are checked (PCHAT_SANITIZE=none runs this on PostgreSQL too).
+# (libpq's result buffers leave PostgreSQL's a little above sqlite's.)
+my $allowed = 48 * 1024;
+SKIP: {
+    skip 'resident memory says nothing under the sanitizers', 2 if sanitized();
+    cmp_ok $after[-1] - $base, '<=', $allowed,
+           "back within ${\ $mb->($allowed)} of the baseline after $ROUNDS rounds";
+    # (a first round can end below the baseline: a trim also frees what
+    # earlier test files left)
+    my $first = $after[0] > $base ? $after[0] : $base;
+    cmp_ok $after[-1] - $first, '<=', 24 * 1024,
+           'and not growing from round to round';
+}
 
 my ($res, $data) = get_json("/api/messages/count?where[content][like]=$tag");
 is $data->{totalDocs}, $MESSAGES, 'every message is still stored';

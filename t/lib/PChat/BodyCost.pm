@@ -12,7 +12,8 @@ use Apache::Test ();
 use Time::HiRes ();
 use Test::More;
 
-our @EXPORT = qw(children child_rss cost_of linear_cost sanitized);
+our @EXPORT = qw(children child_rss largest_child_rss cost_of linear_cost
+                 sanitized);
 
 # The server under the sanitizers (the PostgreSQL pass) uses more memory
 # per allocation and keeps freed memory in quarantine.
@@ -51,6 +52,17 @@ sub child_rss {
     my $sum = 0;
     $sum += _status_kb($_, 'VmRSS') for children();
     return $sum;
+}
+
+# The resident memory of the largest child, in kB: unlike the sum, it does
+# not grow when prefork starts more children for more streams.
+sub largest_child_rss {
+    my $max = 0;
+    for (children()) {
+        my $kb = _status_kb($_, 'VmRSS');
+        $max = $kb if $kb > $max;
+    }
+    return $max;
 }
 
 # Runs $code; returns (seconds, kB): the time it took and the largest peak
