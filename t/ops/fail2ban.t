@@ -44,9 +44,9 @@ is $res->code, 201, 'a member signs up';
 is try_login($member, 'wrong-password'), 401, "failure $_" for 1 .. 3;
 is try_login($member, 'password123'), 401, 'locked';
 
-# too many logins a minute on pchat_hashing (3 a minute): seven attempts
+# too many logins a minute on pchat_ops (3 a minute): seven attempts
 # have a refusal among them even across the turn of a minute
-on_server('pchat_hashing');
+on_server('pchat_ops');
 my @codes = map { try_login($email, 'wrong-password') } 1 .. 7;
 my $throttled = grep { $_ == 429 } @codes;
 my $failed = grep { $_ == 401 } @codes;

@@ -78,9 +78,9 @@ my ($res) = post_json('/api/users/login',
 my ($cookie) = ($res->header('Set-Cookie') // '') =~ /^([^;]+)/;
 post_json('/api/messages', {content => 'x', sender => $id, receiver => $id},
           Cookie => $cookie, Origin => 'https://evil.example');
-# three logins a minute on pchat_limits: seven have a 429 among them, even
+# three logins a minute on pchat_ops: seven have a 429 among them, even
 # across the turn of a minute
-on_server('pchat_limits');
+on_server('pchat_ops');
 post_json('/api/users/login', {email => $email, password => 'wrong-password'})
     for 1 .. 7;
 on_server(undef);
