@@ -22,14 +22,13 @@ export const person = (email) => `[data-testid=person][data-email="${email}"]`;
 // Opens the conversation with email, found with the search box when the
 // list (people talked with, then the first users A-Z) does not show them.
 export async function openChat(page, email) {
-  if (!(await page.$(person(email)))) {
+  const searched = !(await page.$(person(email)));
+  if (searched) {
     await page.getByTestId('people-search').fill(email);
     await page.waitForSelector(person(email));
   }
   await page.click(person(email));
-  if (await page.getByTestId('people-search').inputValue()) {
-    await page.getByTestId('people-search').fill('');
-  }
+  if (searched) await page.getByTestId('people-search').fill('');
 }
 
 export async function send(page, text) {

@@ -77,8 +77,8 @@ async function main() {
   });
 
   await attempt('unread counts do not change on reload', async () => {
-    await openChat(a, emailB);
-    for (const t of ['one', 'two', 'three']) await send(a, `unread ${t}`);
+    const [from, to] = [await myId(a), await myId(b)];
+    for (const t of ['one', 'two', 'three']) await post(a, { sender: from, receiver: to, content: `unread ${t}` });
     await b.waitForFunction((sel) => {
       const el = document.querySelector(`${sel} [data-testid=unread]`);
       return el && Number(el.textContent) === 3;
@@ -122,6 +122,8 @@ async function main() {
   let msgId;
   await attempt('edit in place: Escape cancels, Enter saves, "edited" shows on both sides', async () => {
     await openChat(b, emailA);
+    await openChat(a, emailB);
+    await waitText(a, 'unread two');
     msgId = (await shown(a)).find((m) => m.text === 'unread two').id;
     await a.click(`${messageEl(msgId)} [data-testid=edit]`);
     const ta = a.locator(`${messageEl(msgId)} [data-testid=edit-text]`);
