@@ -13,7 +13,12 @@ const state = {
   peer: null,          // id of the open conversation
   messages: new Map(), // id -> doc (sender/receiver as ids)
   pending: new Map(),  // temporary key -> {doc, el}
-  unread: new Map(),   // peer id -> count
+  read: new Map(),     // peer id -> {counted: highest message id counted or read, n: unread}
+  talked: new Map(),   // peer id -> createdAt of the last message with them
+  search: '',          // the people search box's text
+  found: null,         // ids the search found (null: no search)
+  editing: null,       // {id, draft} of the message edited in place
+  confirming: null,    // id of the message whose delete waits for a confirm
   source: null,
   lastEventId: null,
   reconnectTimer: null,
@@ -57,14 +62,13 @@ function remember(user) {
 
 // ---- sign in --------------------------------------------------------------
 
+// Asked without the cookie: in `members` mode a signed-in browser would
+// read the messages too and take the server for an open one.
 async function detectMode() {
-  try {
-    await api('GET', '/messages?limit=1&depth=0');
-    return 'open';
-  } catch (e) {
-    if (e.status === 401 || e.status === 403) return 'members';
-    throw e;
-  }
+  const res = await fetch(`${API}/messages?limit=1&depth=0`, { credentials: 'omit' });
+  if (res.ok) return 'open';
+  if (res.status === 401 || res.status === 403) return 'members';
+  throw new Error(`${res.status} ${res.statusText}`);
 }
 
 async function start() {
@@ -84,6 +88,7 @@ function showAuth(message = '') {
   $('chat').hidden = true;
   $('auth').hidden = false;
   $('logout').hidden = true;
+  $('conn').hidden = true;   // no stream is meant to be open here
   $('whoami').textContent = '';
   $('auth-error').textContent = message;
   $('pick').hidden = state.mode !== 'open';
@@ -132,17 +137,17 @@ $('signup').addEventListener('click', async () => {
   }
 });
 
+// Logging out ends the cookie session in both modes (in `open` mode a sign-up
+// logs in too) and forgets the user picked in this browser.
 $('logout').addEventListener('click', async () => {
-  if (state.mode === 'members') {
-    try { await api('POST', '/users/logout'); } catch { /* already out */ }
-  }
+  try { await api('POST', '/users/logout'); } catch { /* already out */ }
   localStorage.removeItem('pchat.me');
   state.source?.close();
   state.source = null;
   state.me = null;
   state.peer = null;
   state.messages.clear();
-  setConn('offline');
+  state.talked.clear();
   showAuth();
 });
 
@@ -151,7 +156,7 @@ $('logout').addEventListener('click', async () => {
 async function enter(user) {
   state.me = { id: user.id, email: user.email };
   localStorage.setItem('pchat.me', String(user.id));
-  state.unread = new Map(JSON.parse(localStorage.getItem(unreadKey()) || '[]'));
+  state.read = new Map(JSON.parse(localStorage.getItem(readKey()) || '[]'));
   $('auth').hidden = true;
   $('chat').hidden = false;
   $('logout').hidden = false;
@@ -160,23 +165,105 @@ async function enter(user) {
   connect();
 }
 
-const unreadKey = () => `pchat.unread.${state.me.id}`;
+// ---- unread counts ----------------------------------------------------------
+// Per user and peer, in this browser: the highest message id already counted
+// or read, and the unread count.  The stream replays a backlog on every page
+// load; messages at or below the mark are not counted again.
 
-function saveUnread() {
-  localStorage.setItem(unreadKey(), JSON.stringify([...state.unread]));
+const readKey = () => `pchat.read.${state.me.id}`;
+
+function saveRead() {
+  localStorage.setItem(readKey(), JSON.stringify([...state.read]));
+}
+
+const readOf = (peer) => state.read.get(peer) || { counted: 0, n: 0 };
+const unreadOf = (peer) => readOf(peer).n;
+
+// Everything up to message id `upTo` with `peer` has been read.
+function markRead(peer, upTo = 0) {
+  const r = readOf(peer);
+  state.read.set(peer, { counted: Math.max(r.counted, upTo), n: 0 });
+  saveRead();
+}
+
+function lastIdWith(peer) {
+  let max = 0;
+  for (const d of state.messages.values()) if (inConversation(d, peer) && d.id > max) max = d.id;
+  return max;
+}
+
+// ---- people -------------------------------------------------------------------
+// The people you have talked with (most recent first), then the first
+// PEOPLE users A-Z; the search box finds anyone else by email.
+
+const PEOPLE = 50;
+
+function talkedWith(doc) {
+  const me = state.me.id;
+  const peer = doc.sender === me ? doc.receiver : doc.sender;
+  const prev = state.talked.get(peer);
+  if (!prev || prev < doc.createdAt) state.talked.set(peer, doc.createdAt);
 }
 
 async function loadPeople() {
-  const { docs } = await api('GET', '/users?limit=1000&sort=email&depth=0');
-  docs.forEach(remember);
+  if (!state.me) return;
+  const me = state.me.id;
+  const [{ docs: users }, { docs: recent }] = await Promise.all([
+    api('GET', '/users?' + qs({ limit: PEOPLE, sort: 'email', depth: 0 })),
+    // depth=1: the people of these messages come with them
+    api('GET', '/messages?' + qs({ 'where[or][0][sender][equals]': me,
+      'where[or][1][receiver][equals]': me, sort: '-createdAt', limit: 200, depth: 1 })),
+  ]);
+  users.forEach(remember);
+  for (const m of recent) {
+    remember(m.sender);
+    remember(m.receiver);
+    talkedWith(normalize(m));
+  }
   renderPeople();
+}
+
+let searchSeq = 0;
+
+async function searchPeople(text) {
+  state.search = text.trim();
+  const seq = ++searchSeq;
+  if (!state.search) {
+    state.found = null;
+    renderPeople();
+    return;
+  }
+  const { docs } = await api('GET', '/users?' + qs({ 'where[email][like]': state.search,
+    limit: PEOPLE, sort: 'email', depth: 0 }));
+  if (seq !== searchSeq) return;   // a newer search is on its way
+  docs.forEach(remember);
+  state.found = docs.map((u) => u.id);
+  renderPeople();
+}
+
+let searchTimer = null;
+$('people-search').addEventListener('input', (ev) => {
+  clearTimeout(searchTimer);
+  searchTimer = setTimeout(() => searchPeople(ev.target.value).catch(() => {}), 200);
+});
+
+// Who is in the list, in order: people talked with first (most recent
+// first), then the rest A-Z.
+function peopleShown() {
+  const byEmail = (a, b) => a.email.localeCompare(b.email);
+  const pool = state.found
+    ? state.found.map((id) => state.people.get(id)).filter(Boolean)
+    : [...state.people.values()];
+  const others = pool.filter((u) => u.id !== state.me.id);
+  const talked = others.filter((u) => state.talked.has(u.id))
+    .sort((a, b) => (state.talked.get(a.id) < state.talked.get(b.id) ? 1 : -1));
+  return [...talked, ...others.filter((u) => !state.talked.has(u.id)).sort(byEmail)];
 }
 
 function renderPeople() {
   const list = $('people');
   list.replaceChildren();
-  for (const u of [...state.people.values()].sort((a, b) => a.email.localeCompare(b.email))) {
-    if (u.id === state.me.id) continue;
+  for (const u of peopleShown()) {
     const li = document.createElement('li');
     const b = document.createElement('button');
     b.type = 'button';
@@ -187,7 +274,7 @@ function renderPeople() {
     const name = document.createElement('span');
     name.textContent = u.email;
     b.append(name);
-    const n = state.unread.get(u.id) || 0;
+    const n = unreadOf(u.id);
     const badge = document.createElement('span');
     badge.className = 'badge';
     badge.dataset.testid = 'unread';
@@ -214,14 +301,16 @@ function pairWhere(peer) {
 
 async function openConversation(peer) {
   state.peer = peer;
-  state.unread.delete(peer);
-  saveUnread();
+  state.editing = null;
+  state.confirming = null;
+  markRead(peer, lastIdWith(peer));
   document.body.classList.add('in-conversation');
   $('peer-name').textContent = state.people.get(peer)?.email ?? `user ${peer}`;
   $('composer').hidden = false;
   renderPeople();
   renderMessages();
   await loadPage(peer);
+  if (state.peer === peer && !document.hidden) markRead(peer, lastIdWith(peer));
   $('text').focus();
 }
 
@@ -231,7 +320,11 @@ async function loadPage(peer) {
   const oldest = state.oldestLoaded.get(peer);
   if (oldest) params['where[and][0][createdAt][less_than]'] = oldest;
   const { docs, hasNextPage } = await api('GET', '/messages?' + qs(params));
-  for (const d of docs) state.messages.set(d.id, normalize(d));
+  for (const d of docs) {
+    const doc = normalize(d);
+    state.messages.set(doc.id, doc);
+    talkedWith(doc);
+  }
   if (docs.length) state.oldestLoaded.set(peer, docs[docs.length - 1].createdAt);
   if (state.peer !== peer) return;
   $('older').hidden = !hasNextPage;
@@ -248,6 +341,26 @@ function inConversation(doc, peer) {
 
 const byTime = (a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : a.id - b.id);
 
+const shownAt = (doc) => new Date(doc.timestamp || doc.createdAt);
+const dayOf = (d) => `${d.getFullYear()}-${d.getMonth()}-${d.getDate()}`;
+
+function dayLabel(d) {
+  const today = new Date();
+  const yesterday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - 1);
+  if (dayOf(d) === dayOf(today)) return 'Today';
+  if (dayOf(d) === dayOf(yesterday)) return 'Yesterday';
+  return d.toLocaleDateString([], { weekday: 'short', year: 'numeric', month: 'short', day: 'numeric' });
+}
+
+function daySeparator(d) {
+  const li = document.createElement('li');
+  li.className = 'day';
+  li.dataset.testid = 'day';
+  li.setAttribute('role', 'separator');
+  li.textContent = dayLabel(d);
+  return li;
+}
+
 function renderMessages(stickToBottom = true) {
   const box = $('messages');
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
@@ -255,9 +368,23 @@ function renderMessages(stickToBottom = true) {
   list.replaceChildren();
   if (!state.peer) return;
   const docs = [...state.messages.values()].filter((d) => inConversation(d, state.peer)).sort(byTime);
-  for (const d of docs) list.append(messageItem(d, false));
+  const items = docs.map((d) => [d, false]);
   for (const p of state.pending.values()) {
-    if (p.doc.receiver === state.peer) list.append(messageItem(p.doc, true));
+    if (p.doc.receiver === state.peer) items.push([p.doc, true]);
+  }
+  let day = null;
+  for (const [d, pending] of items) {
+    const when = shownAt(d);
+    if (dayOf(when) !== day) {
+      day = dayOf(when);
+      list.append(daySeparator(when));
+    }
+    list.append(messageItem(d, pending));
+  }
+  const editor = list.querySelector('textarea.edit');
+  if (editor && document.activeElement !== editor) {
+    editor.focus();
+    editor.setSelectionRange(editor.value.length, editor.value.length);
   }
   if (stickToBottom || atBottom) box.scrollTop = box.scrollHeight;
 }
@@ -268,47 +395,124 @@ function messageItem(doc, pending) {
   li.className = 'msg' + (mine ? ' mine' : '') + (pending ? ' pending' : '');
   li.dataset.testid = 'message';
   if (!pending) li.dataset.id = doc.id;
-  const text = document.createElement('p');
-  text.className = 'text';
-  text.textContent = doc.content;           // text only, never HTML
+  const editing = !pending && state.editing?.id === doc.id;
+  li.append(editing ? editor(doc) : textOf(doc));
   const meta = document.createElement('span');
   meta.className = 'meta';
-  const when = new Date(doc.timestamp || doc.createdAt);
+  const when = shownAt(doc);
   const time = document.createElement('time');
   time.dateTime = when.toISOString();
-  time.textContent = when.toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+  time.title = when.toLocaleString([], { dateStyle: 'full', timeStyle: 'short' });
+  time.textContent = when.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
   meta.append(time);
   if (pending) meta.append(' · sending…');
-  if (doc.updatedAt && doc.createdAt && doc.updatedAt !== doc.createdAt && !pending) meta.append(' · edited');
-  li.append(text, meta);
-  if (mine && !pending) {
-    meta.append(' ', actionButton('Edit', () => editMessage(doc)),
-      ' ', actionButton('Delete', () => deleteMessage(doc)));
+  if (doc.updatedAt && doc.createdAt && doc.updatedAt !== doc.createdAt && !pending) {
+    const edited = document.createElement('span');
+    edited.className = 'edited';
+    edited.dataset.testid = 'edited';
+    edited.textContent = 'edited';
+    edited.title = `edited ${new Date(doc.updatedAt).toLocaleString()}`;
+    meta.append(' · ', edited);
+  }
+  li.append(meta);
+  if (!mine || pending) return li;
+  if (editing) {
+    meta.append(' ', actionButton('Save', () => saveEdit(), 'save-edit'),
+      ' ', actionButton('Cancel', () => cancelEdit(), 'cancel-edit'));
+  } else if (state.confirming === doc.id) {
+    const ask = document.createElement('span');
+    ask.className = 'confirm';
+    ask.dataset.testid = 'confirm';
+    ask.textContent = 'Delete this message?';
+    meta.append(' ', ask, ' ', actionButton('Delete', () => deleteMessage(doc), 'confirm-delete'),
+      ' ', actionButton('Keep', () => { state.confirming = null; renderMessages(false); }, 'cancel-delete'));
+  } else {
+    meta.append(' ', actionButton('Edit', () => startEdit(doc), 'edit'),
+      ' ', actionButton('Delete', () => { state.confirming = doc.id; state.editing = null; renderMessages(false); }, 'delete'));
   }
   return li;
 }
 
-function actionButton(label, onClick) {
+function textOf(doc) {
+  const text = document.createElement('p');
+  text.className = 'text';
+  text.textContent = doc.content;           // text only, never HTML
+  return text;
+}
+
+// ---- editing in place: Enter saves, Shift+Enter adds a line, Escape cancels
+
+function editor(doc) {
+  const ta = document.createElement('textarea');
+  ta.className = 'edit';
+  ta.dataset.testid = 'edit-text';
+  ta.setAttribute('aria-label', 'Edit message');
+  ta.rows = Math.min(6, state.editing.draft.split('\n').length);
+  ta.value = state.editing.draft;
+  ta.addEventListener('input', () => { if (state.editing) state.editing.draft = ta.value; });
+  ta.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      saveEdit();
+    } else if (ev.key === 'Escape') {
+      ev.preventDefault();
+      cancelEdit();
+    }
+  });
+  if (state.editing.error) ta.title = state.editing.error;
+  return ta;
+}
+
+function startEdit(doc) {
+  state.confirming = null;
+  state.editing = { id: doc.id, draft: doc.content };
+  renderMessages(false);
+}
+
+function cancelEdit() {
+  state.editing = null;
+  renderMessages(false);
+}
+
+async function saveEdit() {
+  const ed = state.editing;
+  if (!ed) return;
+  const doc = state.messages.get(ed.id);
+  const content = ed.draft.trim();
+  if (!doc || !content || content === doc.content) {
+    cancelEdit();
+    return;
+  }
+  try {
+    const { doc: saved } = await api('PATCH', `/messages/${ed.id}?depth=0`, { content });
+    if (state.editing === ed) state.editing = null;
+    upsert(normalize(saved));
+  } catch (e) {
+    ed.error = `Not saved: ${e.message}`;
+    renderMessages(false);
+  }
+}
+
+function actionButton(label, onClick, testid) {
   const b = document.createElement('button');
   b.type = 'button';
   b.className = 'act';
   b.textContent = label;
+  b.dataset.testid = testid;
   b.setAttribute('aria-label', `${label} message`);
   b.addEventListener('click', onClick);
   return b;
 }
 
-async function editMessage(doc) {
-  const content = prompt('Edit message', doc.content);
-  if (content === null || !content.trim()) return;
-  const { doc: saved } = await api('PATCH', `/messages/${doc.id}?depth=0`, { content });
-  upsert(normalize(saved));
-}
-
 async function deleteMessage(doc) {
-  if (!confirm('Delete this message?')) return;
-  await api('DELETE', `/messages/${doc.id}`);
-  remove(doc.id);
+  state.confirming = null;
+  try {
+    await api('DELETE', `/messages/${doc.id}`);
+    remove(doc.id);
+  } catch (e) {
+    renderMessages(false);
+    alert(`Not deleted: ${e.message}`);
+  }
 }
 
 // ---- sending ------------------------------------------------------------
@@ -353,8 +557,10 @@ $('text').addEventListener('keydown', (ev) => {
 
 // ---- the live stream ------------------------------------------------------
 
+// The badge shows only while a stream is meant to be open.
 function setConn(s) {
   const el = $('conn');
+  el.hidden = false;
   el.dataset.state = s;
   el.textContent = s;
 }
@@ -424,23 +630,29 @@ function settlePending(doc) {
   }
 }
 
+// A message from the stream (new, edited, or replayed after a reload): it
+// counts as unread only above the peer's mark, so a replay counts nothing.
 function arrived(doc) {
   const isNew = !state.messages.has(doc.id);
   if (isNew && doc.sender === state.me.id) settlePending(doc);
   upsert(doc);
-  if (!isNew || doc.sender === state.me.id) return;
-  const peer = doc.sender;
-  const visible = state.peer === peer && !document.hidden
-    && document.body.classList.contains('in-conversation');
-  if (!visible) {
-    state.unread.set(peer, (state.unread.get(peer) || 0) + 1);
-    saveUnread();
+  if (doc.sender !== state.me.id) {
+    const peer = doc.sender;
+    const r = readOf(peer);
+    if (doc.id > r.counted) {
+      const visible = state.peer === peer && !document.hidden
+        && document.body.classList.contains('in-conversation');
+      state.read.set(peer, { counted: doc.id, n: visible ? 0 : r.n + 1 });
+      saveRead();
+    }
   }
-  if (!state.people.has(peer)) loadPeople(); else renderPeople();
+  const peer = doc.sender === state.me.id ? doc.receiver : doc.sender;
+  if (!state.people.has(peer)) loadPeople().catch(() => {}); else renderPeople();
 }
 
 function upsert(doc) {
   state.messages.set(doc.id, doc);
+  talkedWith(doc);
   if (state.peer && inConversation(doc, state.peer)) renderMessages(false);
 }
 
@@ -449,10 +661,32 @@ function remove(id) {
 }
 
 document.addEventListener('visibilitychange', () => {
-  if (!document.hidden && state.peer) {
-    state.unread.delete(state.peer);
-    saveUnread();
+  if (document.hidden || !state.me) return;
+  if (state.peer) {
+    markRead(state.peer, lastIdWith(state.peer));
     renderPeople();
+  }
+  refreshPeople();
+});
+
+// People who signed up since the page loaded: the list is fetched again on
+// focus, on a message from someone unknown (see arrived), and every 30 s
+// while the page is visible.
+let lastRefresh = 0;
+function refreshPeople() {
+  if (!state.me || Date.now() - lastRefresh < 2000) return;
+  lastRefresh = Date.now();
+  loadPeople().catch(() => { /* the next one will do */ });
+  if (state.search) searchPeople(state.search).catch(() => {});
+}
+window.addEventListener('focus', refreshPeople);
+setInterval(() => { if (!document.hidden) refreshPeople(); }, 30000);
+
+// Escape leaves the inline delete confirm.
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape' && state.confirming) {
+    state.confirming = null;
+    renderMessages(false);
   }
 });
 

@@ -4,8 +4,8 @@
 //   RESTART_CMD  a shell command that gracefully restarts that Apache
 //   SHOT_DIR     where to save screenshots
 //   OPEN_URL     the page on an open-mode server
-import { chromium } from 'playwright-core';
 import { attempt, runTest, sleep } from './tap.mjs';
+import { launch, openChat, send, shown, signUp as signUpAt, unreadOf, waitText } from './chatpage.mjs';
 import { execSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
@@ -13,44 +13,11 @@ const BASE = process.env.BASE_URL;
 const SHOT_DIR = process.env.SHOT_DIR || '.';
 const RESTART = process.env.RESTART_CMD;
 const run = Date.now();
-
-async function signUp(page, email) {
-  await page.goto(BASE);
-  await page.getByTestId('email').fill(email);
-  await page.getByTestId('password').fill('password123');
-  await page.getByTestId('signup').click();
-  await page.waitForSelector('#chat:not([hidden])', { timeout: 10000 });
-  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
-}
-
-const openChat = (page, email) =>
-  page.click(`[data-testid=person][data-email="${email}"]`);
-
-const send = async (page, text) => {
-  await page.getByTestId('text').fill(text);
-  await page.getByTestId('text').press('Enter');
-};
-
-// Texts of the messages shown, in order, and their ids.
-const shown = (page) => page.$$eval('#message-list li[data-testid=message]',
-  (els) => els.map((e) => ({ id: e.dataset.id, text: e.querySelector('.text').textContent })));
-
-const waitText = (page, text, timeout = 2000) => page.waitForFunction(
-  (t) => [...document.querySelectorAll('#message-list .text')].some((e) => e.textContent === t),
-  text, { timeout });
-
-const unreadOf = (page, email) => page.$eval(
-  `[data-testid=person][data-email="${email}"] [data-testid=unread]`,
-  (e) => (e.hidden ? 0 : Number(e.textContent)));
+const signUp = (page, email) => signUpAt(page, BASE, email);
 
 async function main() {
   console.log('1..15');
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launch();
   const ctxA = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const ctxB = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const a = await ctxA.newPage();

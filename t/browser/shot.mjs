@@ -1,4 +1,5 @@
-// Makes docs/screenshot.png: two users chatting, seen by one of them.
+// Makes docs/screenshot.png: a conversation over two days (day separators,
+// an edited message) and an unread count, seen by Bob.
 //   BASE_URL=http://127.0.0.1:8080/ node t/browser/shot.mjs docs/screenshot.png
 // against a fresh members-mode server (make run with PayloadChatAccess
 // members and a PayloadChatSecret).
@@ -22,20 +23,39 @@ const page = async (email) => {
 };
 const alice = await page('alice@example.com');
 const bob = await page('bob@example.com');
-await alice.reload();
-await alice.waitForSelector('[data-testid=conn][data-state=live]');
-await alice.click('[data-testid=person][data-email="bob@example.com"]');
+const carol = await page('carol@example.com');
+const id = (p) => p.evaluate(() => Number(localStorage.getItem('pchat.me')));
+const ids = { alice: await id(alice), bob: await id(bob), carol: await id(carol) };
+// yesterday's part of the conversation, with its own timestamps
+const yesterday = (h, m) => {
+  const d = new Date();
+  d.setDate(d.getDate() - 1);
+  d.setHours(h, m, 0, 0);
+  return d.toISOString();
+};
+const post = (p, from, to, content, timestamp) => p.evaluate(async (body) => {
+  await fetch('/api/messages', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+}, { sender: ids[from], receiver: ids[to], content, timestamp });
+await post(alice, 'alice', 'bob', 'Hi Bob! Is the Apache upgrade done?', yesterday(17, 40));
+await post(bob, 'bob', 'alice', 'Tomorrow morning, with mod_payloadchat loaded.', yesterday(17, 46));
 await bob.click('[data-testid=person][data-email="alice@example.com"]');
+await alice.click('[data-testid=person][data-email="bob@example.com"]');
 const say = async (p, text) => {
   await p.getByTestId('text').fill(text);
   await p.getByTestId('text').press('Enter');
   await p.waitForTimeout(400);
 };
-await say(alice, 'Hi Bob! Is the Apache upgrade done?');
-await say(bob, 'Yes, 2.4 with mod_payloadchat loaded. The chat runs inside it now.');
+await say(bob, 'Done: the chat runs inside Apache now.');
 await say(alice, 'Nice. And the stream survives a graceful restart?');
 await say(bob, 'It resumes from the last event id: nothing lost, nothing twice.');
+// Bob edits his last message in place
+const last = bob.locator('#message-list li.mine').last();
+await last.locator('[data-testid=edit]').click();
+await last.locator('[data-testid=edit-text]').fill('It resumes from the last event id: nothing lost, nothing sent twice.');
+await last.locator('[data-testid=edit-text]').press('Enter');
 await say(alice, '<b>not bold</b> - and HTML stays text.');
-await bob.waitForTimeout(500);
+await post(carol, 'carol', 'bob', 'Lunch at noon?');
+await bob.waitForTimeout(800);
 await bob.screenshot({ path: out });
 await browser.close();
