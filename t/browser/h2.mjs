@@ -94,7 +94,12 @@ async function main() {
       const res = await route.fetch();
       const html = (await res.text()).replace('<head>',
         `<head><meta name="payloadchat-stream" content="${process.env.STREAM_URL}">`);
-      await route.fulfill({ response: res, body: html });
+      // as conf/payloadchat-tls.conf: the page's CSP lets it connect there
+      const headers = res.headers();
+      headers['content-security-policy'] = (headers['content-security-policy']
+        || '').replace("connect-src 'self'",
+                       `connect-src 'self' ${new URL(process.env.STREAM_URL).origin}`);
+      await route.fulfill({ response: res, body: html, headers });
     });
     const streams = [];
     c.on('request', (r) => { if (r.url().includes('/messages/sse')) streams.push(r.url()); });

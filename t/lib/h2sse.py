@@ -22,6 +22,7 @@ import h2.config      # noqa: E402
 import h2.connection  # noqa: E402
 import h2.errors      # noqa: E402
 import h2.events      # noqa: E402
+import h2.exceptions  # noqa: E402
 
 # ---- TAP ------------------------------------------------------------------
 
@@ -186,7 +187,14 @@ class Conn:
         if not data:
             self.closed = True
             return
-        for ev in self.h2.receive_data(data):
+        try:
+            events = self.h2.receive_data(data)
+        except h2.exceptions.ProtocolError:
+            # frames after the server's GOAWAY (a graceful restart): the
+            # connection is over for this client
+            self.goaway = self.closed = True
+            return
+        for ev in events:
             st = self.streams.get(getattr(ev, 'stream_id', None))
             if isinstance(ev, h2.events.ResponseReceived) and st:
                 st.headers = dict(ev.headers)
@@ -479,7 +487,7 @@ def scenario_restart(port, tls, pidfile):
             w = Conn(port, tls)
             make_message(w, a, b, tag + ' after')
             break
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, h2.exceptions.ProtocolError):
             time.sleep(0.5)
     r = w.open_stream(watch_path(tag), [('last-event-id', cursor)])
     w.wait(lambda: tag + ' after' in contents(r), 10)
