@@ -617,8 +617,13 @@ static void compile_like(where_ctx *cx, const pchat_field *f, const char *text,
             return;
         }
     }
-    /* no word at all: like "" matches every text, as in Payload */
-    pchat_sql_add(sql, n ? ")" : "1=1)");
+    if (!n) {
+        /* it would match every text: a condition that constrains nothing
+         * is refused, as it would turn a bulk write on all */
+        fail(cx, "The like value of %s has no words.", f->name, NULL);
+        return;
+    }
+    pchat_sql_add(sql, ")");
 }
 
 static void compile_list(where_ctx *cx, const pchat_field *f, const char *op,
@@ -643,8 +648,14 @@ static void compile_list(where_ctx *cx, const pchat_field *f, const char *op,
         return;
     }
     if (n == 0) {
-        /* nothing is in an empty list; all of nothing is vacuous */
-        pchat_sql_add(sql, negate || all ? "1=1" : "1=0");
+        /* nothing is in an empty list; not in it and all of it would be
+         * every row, refused like an empty like */
+        if (negate || all) {
+            fail(cx, "The %s list of %s is empty.", op, f->name);
+        }
+        else {
+            pchat_sql_add(sql, "1=0");
+        }
         return;
     }
     pchat_sql_addv(sql, "(", f->column,

@@ -44,6 +44,10 @@ my @malformed = (
     'where=',
     'where[]=x',
     'where[content]=nomatch',
+    'where[content][like]=',        # conditions that constrain nothing
+    'where[content][like]=+',
+    'where[id][not_in]=',
+    'where[id][all]=',
 );
 for my $w (@malformed) {
     my ($res, $data) = delete_json("/api/messages?$w");
@@ -68,6 +72,8 @@ is stored(), $all, '  every message still there';
                          . "&where[or][7][id][equals]=$ids[2]&sort=id&depth=0");
 is_deeply [map { $_->{id} } @{$data->{docs}}], [@ids[0, 2]],
           'sparse or indexes: both conditions, as qs compacts them';
+($res, $data) = get_json("/api/messages/count?$scope&where[id][in]=");
+is $data->{totalDocs}, 0, 'an empty in list matches nothing';
 ($res, $data) = get_json("/api/messages?$scope&where[id][in][]=$ids[1]"
                          . "&where[id][in][]=$ids[3]&sort=id&depth=0");
 is_deeply [map { $_->{id} } @{$data->{docs}}], [@ids[1, 3]],

@@ -18,7 +18,7 @@ package PChat::Cost;
 # called after the measurement (to close a stream that was held open).
 # Options of linear_cost: memory => 'peak' (default) or 'held' (what stays
 # while the returned cleanup has not run: a stream's filter), factor (2),
-# kib_floor (4096), s_floor (0.25).
+# kib_floor (4096), s_floor (0.5).
 use strict;
 use warnings FATAL => 'all';
 use Exporter 'import';
@@ -108,7 +108,7 @@ sub linear_cost {
     my ($name, $n, $run, %opt) = @_;
     my $factor = $opt{factor} // 2;
     my $kib_floor = $opt{kib_floor} // 4096;
-    my $s_floor = $opt{s_floor} // 0.25;
+    my $s_floor = $opt{s_floor} // 0.5;
     my $mem = ($opt{memory} // 'peak') . '_kib';
     my $warm = $run->($n);
     $warm->() if ref $warm eq 'CODE';
