@@ -207,8 +207,9 @@ class Conn:
             self.pump(min(0.2, max(0, deadline - time.time())))
         return cond()
 
-    def call(self, method, path, body=None, timeout=10):
-        """An API request; returns (status, decoded JSON or None)."""
+    def call(self, method, path, body=None, timeout=30):
+        """An API request; returns (status, decoded JSON or None).  The
+        first requests of a sanitizer build on a fresh database are slow."""
         st = self.request(method, path, body)
         self.wait(lambda: st.ended or st.reset, timeout)
         try:
@@ -217,7 +218,7 @@ class Conn:
             data = None
         return (st.status if st.ended else None), data
 
-    def open_stream(self, path, headers=(), timeout=10):
+    def open_stream(self, path, headers=(), timeout=20):
         """A stream, read up to its first event (the retry line)."""
         st = self.request('GET', path, headers=[
             ('accept', 'text/event-stream')] + list(headers))
