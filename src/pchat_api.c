@@ -184,6 +184,7 @@ int pchat_api_find(pchat_req *q)
         return server_error(q->r);
     }
     pchat_access_shape(q, q->coll, docs);
+    pchat_query_select(q->r->pool, q->coll, q->qs, docs);   /* checked */
     return pchat_send_json(q->r, HTTP_OK, envelope(docs, &pq, total));
 }
 
@@ -238,6 +239,7 @@ int pchat_api_find_by_id(pchat_req *q)
         return server_error(q->r);
     }
     pchat_access_shape(q, q->coll, docs);
+    pchat_query_select(q->r->pool, q->coll, q->qs, docs);   /* checked */
     return json_array_size(docs)
            ? pchat_send_json(q->r, HTTP_OK, json_incref(json_array_get(docs, 0)))
            : not_found(q->r);

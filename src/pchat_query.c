@@ -1164,8 +1164,12 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
         }
         q->paginate = flag;
     }
-    err = pchat_where_compile_for(r, c, json_object_get(qs, "where"), hidden,
-                                  rel_hidden, &q->where);
+    /* select and populate are applied to the docs found: checked now */
+    err = pchat_query_select(p, c, qs, NULL);
+    if (!err) {
+        err = pchat_where_compile_for(r, c, json_object_get(qs, "where"),
+                                      hidden, rel_hidden, &q->where);
+    }
     if (err) {
         return err;
     }
@@ -1188,4 +1192,102 @@ int pchat_cursor_parse(const char *text, apr_int64_t *cursor)
     }
     *cursor = apr_atoi64(text);
     return 0;
+}
+
+/* ---- select and populate -------------------------------------------------- */
+
+/* A select object of c's fields, each true or false: NULL or the error.
+ * *include: some field is true (keep those and id), else drop the false. */
+static pchat_error *select_read(apr_pool_t *p, const pchat_collection *c,
+                                const char *param, json_t *sel, int *include)
+{
+    const char *name;
+    json_t *v;
+    int flag;
+
+    *include = 0;
+    if (!json_is_object(sel) || !json_object_size(sel)) {
+        return bad_request(p, apr_psprintf(p, "%s must name fields, e.g. "
+                                           "%s[content]=true.", param, param));
+    }
+    json_object_foreach(sel, name, v) {
+        if (!pchat_field_find(c, name)) {
+            return bad_request(p, apr_psprintf(p, "%s names no field %s.",
+                                               param, name));
+        }
+        if (parse_bool(scalar_text(v), &flag)) {
+            return bad_request(p, apr_psprintf(p, "%s[%s] must be true or "
+                                               "false.", param, name));
+        }
+        *include |= flag;
+    }
+    return NULL;
+}
+
+/* Removes from doc the keys sel leaves out; `keep` is kept anyway. */
+static void select_doc(json_t *doc, json_t *sel, int include,
+                       const char *keep)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    int flag;
+
+    json_object_foreach_safe(doc, tmp, key, v) {
+        json_t *s = json_object_get(sel, key);
+        int listed = s && !parse_bool(scalar_text(s), &flag);
+        if (!strcmp(key, "id") || (keep && !strcmp(key, keep))) {
+            continue;
+        }
+        if (include ? !(listed && flag) : (listed && !flag)) {
+            json_object_del(doc, key);
+        }
+    }
+}
+
+pchat_error *pchat_query_select(apr_pool_t *p, const pchat_collection *c,
+                                json_t *qs, json_t *docs)
+{
+    json_t *sel = json_object_get(qs, "select");
+    json_t *pop = json_object_get(qs, "populate"), *doc, *users = NULL;
+    int include = 0, pop_include = 0, f;
+    pchat_error *err;
+    size_t i;
+
+    if (sel && (err = select_read(p, c, "select", sel, &include))) {
+        return err;
+    }
+    if (pop) {
+        const char *slug;
+        json_t *v;
+        if (!json_is_object(pop)) {
+            return bad_request(p, "populate must name a collection, e.g. "
+                               "populate[users][email]=true.");
+        }
+        json_object_foreach(pop, slug, v) {
+            if (strcmp(slug, pchat_users.slug)) {
+                return bad_request(p, apr_psprintf(p, "populate names no "
+                                                   "related collection %s.",
+                                                   slug));
+            }
+            if ((err = select_read(p, &pchat_users, "populate[users]", v,
+                                   &pop_include))) {
+                return err;
+            }
+            users = v;
+        }
+    }
+    json_array_foreach(docs, i, doc) {
+        for (f = 0; users && f < c->nfields; f++) {
+            json_t *rel = json_object_get(doc, c->fields[f].name);
+            if (c->fields[f].relation_to == &pchat_users
+                && json_is_object(rel)) {
+                select_doc(rel, users, pop_include, "collection");
+            }
+        }
+        if (sel) {
+            select_doc(doc, sel, include, NULL);
+        }
+    }
+    return NULL;
 }

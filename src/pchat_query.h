@@ -64,6 +64,12 @@ pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
 pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
                             const pchat_sql *where);
 
+/* Applies select[field]=true|false and populate[users][field]=true|false
+ * of a parsed query string to found docs (after population and access
+ * shaping: they only take keys away); NULL or the error to send. */
+pchat_error *pchat_query_select(apr_pool_t *p, const pchat_collection *c,
+                                json_t *qs, json_t *docs);
+
 /* A stream cursor (Last-Event-ID or since=): 0 and *cursor for up to 18
  * decimal digits, -1 for anything else. */
 int pchat_cursor_parse(const char *text, apr_int64_t *cursor);

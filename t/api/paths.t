@@ -132,6 +132,31 @@ is $res->code, 200, 'PATCH by sender.email: 200';
 is_deeply [map { $_->{id} } @{$data->{docs}}], [$ids[3]],
     'PATCH by sender.email: only that sender\'s message';
 
+# ---- select and populate -----------------------------------------------------
+($res, $data) = get_json("/api/messages?$scope&sort=id&limit=1&depth=0"
+                         . '&select[content]=true');
+is $res->code, 200, 'select[content]=true: 200';
+is_deeply $data->{docs}, [{id => $ids[0], content => "$tag one"}],
+    'select[content]=true: id and content only';
+($res, $data) = get_json("/api/messages?$scope&sort=id&limit=1&depth=0"
+                         . '&select[content]=false');
+is_deeply [sort keys %{$data->{docs}[0]}],
+    [qw(createdAt id receiver sender timestamp updatedAt)],
+    'select[content]=false: every field but content';
+($res, $data) = get_json("/api/messages/$ids[1]?depth=0&select[sender]=true");
+is_deeply $data, {id => $ids[1], sender => $u[1]}, 'select by id';
+($res, $data) = get_json("/api/messages/$ids[1]?depth=1"
+                         . '&populate[users][email]=true');
+is_deeply $data->{sender},
+    {id => $u[1], email => $email[1], collection => 'users'},
+    'populate[users][email]=true: the user as id, email and collection';
+ok exists $data->{content}, 'populate leaves the message whole';
+for my $q ('select[nosuch]=true', 'select[content]=maybe', 'select=content',
+           'populate[messages][content]=true', 'populate[users][password]=x') {
+    ($res) = get_json("/api/messages?$scope&$q");
+    is $res->code, 400, "$q: 400";
+}
+
 # ---- members: other users' hidden fields stay unreachable --------------------
 on_server('pchat_members');
 my %tok;
