@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();   /* success must produce SQL */
             }
             if (!pchat_sort_compile(p, colls[i], json_object_get(qs, "sort"),
-                                    0, &order) && !order) {
+                                    0, 0, &order) && !order) {
                 abort();
             }
         }

@@ -44,6 +44,7 @@ static int depth_param(pchat_req *q, int *depth)
     pchat_query parsed;
     pchat_error *err = pchat_query_parse(q->r, q->coll, q->qs,
                                          pchat_access_hidden(q, q->coll),
+                                         pchat_access_hidden(q, &pchat_users),
                                          &parsed);
 
     if (err) {
@@ -87,7 +88,8 @@ static pchat_error *parse_find(pchat_req *q, pchat_query *pq)
 
     if (!err) {
         err = pchat_query_parse(q->r, q->coll, q->qs,
-                                pchat_access_hidden(q, q->coll), pq);
+                                pchat_access_hidden(q, q->coll),
+                                pchat_access_hidden(q, &pchat_users), pq);
     }
     if (!err) {
         pq->where = both(q->r->pool, pq->where, cond);
@@ -182,6 +184,7 @@ int pchat_api_find(pchat_req *q)
         return server_error(q->r);
     }
     pchat_access_shape(q, q->coll, docs);
+    pchat_query_select(q->r->pool, q->coll, q->qs, docs);   /* checked */
     return pchat_send_json(q->r, HTTP_OK, envelope(docs, &pq, total));
 }
 
@@ -236,6 +239,7 @@ int pchat_api_find_by_id(pchat_req *q)
         return server_error(q->r);
     }
     pchat_access_shape(q, q->coll, docs);
+    pchat_query_select(q->r->pool, q->coll, q->qs, docs);   /* checked */
     return json_array_size(docs)
            ? pchat_send_json(q->r, HTTP_OK, json_incref(json_array_get(docs, 0)))
            : not_found(q->r);
@@ -999,7 +1003,8 @@ static pchat_error *bulk_where(pchat_req *q, pchat_sql **where)
                                 "delete several documents.");
     }
     return pchat_where_compile_for(q->r, q->coll, w,
-                                   pchat_access_hidden(q, q->coll), where);
+                                   pchat_access_hidden(q, q->coll),
+                                   pchat_access_hidden(q, &pchat_users), where);
 }
 
 static int update_many(pchat_write *w)

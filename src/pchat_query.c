@@ -471,6 +471,7 @@ typedef struct {
     int max_depth;          /* and/or nesting allowed */
     int max_terms;          /* comparisons allowed */
     unsigned hidden;        /* fields the caller may not query */
+    unsigned rel_hidden;    /* ...and of the users a relation names */
 } where_ctx;
 
 static void fail(where_ctx *cx, const char *fmt, const char *a, const char *b)
@@ -554,9 +555,43 @@ static int bind_value(where_ctx *cx, const pchat_field *f, json_t *v,
     }
 }
 
-static int is_text(const pchat_field *f)
+static int is_number_field(const pchat_field *f)
 {
-    return f->type == PCHAT_FT_TEXT || f->type == PCHAT_FT_EMAIL;
+    return f->type == PCHAT_FT_ID || f->type == PCHAT_FT_RELATION;
+}
+
+static int is_integer(const char *text)
+{
+    apr_int64_t n;
+    char *end;
+
+    errno = 0;
+    n = apr_strtoi64(text, &end, 10);
+    (void)n;
+    return *text && !*end && !errno;
+}
+
+/* like/contains on a date: Payload matches the stored ISO text, which
+ * holds a whole date as the API writes it iff it equals it; a part of one
+ * ("2026-01", "10:02") is refused rather than guessed. */
+static void compile_date_like(where_ctx *cx, const pchat_field *f,
+                              const char *text, pchat_sql *sql)
+{
+    char iso[PCHAT_ISO_LEN];
+    apr_int64_t ms;
+
+    if (pchat_time_parse(text, &ms) || (pchat_time_format(iso, ms),
+                                        strcmp(iso, text))) {
+        fail(cx, "A like or contains on %s takes a whole date as the API "
+             "writes it (2026-01-31T12:00:00.000Z), got '%s'.", f->name,
+             text);
+        return;
+    }
+    if (count_values(cx, 1)) {
+        return;
+    }
+    pchat_sql_addv(sql, f->column, " = ", NULL);
+    pchat_sql_int(sql, ms);
 }
 
 /* "%word%" with LIKE's wildcards escaped by backslash. */
@@ -593,10 +628,15 @@ static void compile_like(where_ctx *cx, const pchat_field *f, const char *text,
                          int all_words, pchat_sql *sql)
 {
     char *copy = apr_pstrdup(cx->p, text), *state = NULL, *w;
+    /* ids and relations match as their decimal text, as Payload's */
+    const char *col = is_number_field(f)
+                      ? apr_pstrcat(cx->p, "CAST(", f->column, " AS TEXT)",
+                                    NULL)
+                      : f->column;
     int n = 0;
 
     if (!all_words) {
-        add_like(cx, sql, f->column, text);
+        add_like(cx, sql, col, text);
         return;
     }
     pchat_sql_add(sql, "(");
@@ -613,7 +653,7 @@ static void compile_like(where_ctx *cx, const pchat_field *f, const char *text,
             return;
         }
         pchat_sql_add(sql, n > 1 ? " AND " : "");
-        if (add_like(cx, sql, f->column, w)) {
+        if (add_like(cx, sql, col, w)) {
             return;
         }
     }
@@ -717,7 +757,12 @@ static void compile_operator(where_ctx *cx, const pchat_field *f,
     const char *cmp = comparison(op);
     int flag;
 
-    if (cmp) {
+    if (cmp && !strcmp(op, "equals") && is_number_field(f)
+        && scalar_text(value) && !is_integer(scalar_text(value))) {
+        /* id equals abc: no document has that id (Payload: no match) */
+        pchat_sql_add(sql, "1=0");
+    }
+    else if (cmp) {
         pchat_sql_addv(sql, f->column, cmp, NULL);
         bind_value(cx, f, value, sql);
     }
@@ -727,16 +772,20 @@ static void compile_operator(where_ctx *cx, const pchat_field *f,
     }
     else if (!strcmp(op, "exists")) {
         if (parse_bool(scalar_text(value), &flag)) {
-            fail(cx, "The exists operator on %s takes true or false.",
-                 f->name, NULL);
+            /* Payload matches nothing (exists=maybe): narrower, so safe */
+            pchat_sql_add(sql, "1=0");
             return;
         }
         pchat_sql_addv(sql, f->column, flag ? " IS NOT NULL" : " IS NULL",
                        NULL);
     }
-    else if ((!strcmp(op, "like") || !strcmp(op, "contains")) && is_text(f)) {
+    else if (!strcmp(op, "like") || !strcmp(op, "contains")) {
         if (!scalar_text(value)) {
             fail(cx, "The value of %s must be a single value.", f->name, NULL);
+            return;
+        }
+        if (f->type == PCHAT_FT_DATE) {
+            compile_date_like(cx, f, scalar_text(value), sql);
             return;
         }
         compile_like(cx, f, scalar_text(value), !strcmp(op, "like"), sql);
@@ -781,15 +830,45 @@ static int hidden_field(const where_ctx *cx, const pchat_field *f)
            || (cx->hidden & PCHAT_FIELD_BIT(cx->coll, f));
 }
 
+/* The field a dotted path "relation.field" names in the related
+ * collection, when the caller may read both; *rel is the relation.
+ * "relation.id" is the relation's own column. */
+static const pchat_field *related_field(where_ctx *cx, const char *path,
+                                        const pchat_field **rel)
+{
+    const char *dot = strchr(path, '.');
+    const pchat_field *f;
+
+    *rel = dot ? pchat_field_find(cx->coll,
+                                  apr_pstrmemdup(cx->p, path, dot - path))
+               : NULL;
+    if (!*rel || (*rel)->type != PCHAT_FT_RELATION || hidden_field(cx, *rel)) {
+        return NULL;
+    }
+    f = pchat_field_find((*rel)->relation_to, dot + 1);
+    if (!f || !pchat_field_readable(f)
+        || (cx->rel_hidden & PCHAT_FIELD_BIT((*rel)->relation_to, f))) {
+        return NULL;
+    }
+    return f;
+}
+
 static void compile_field(where_ctx *cx, const char *path, json_t *ops,
                           pchat_sql *sql)
 {
-    const pchat_field *f = pchat_field_find(cx->coll, path);
+    const pchat_field *f = pchat_field_find(cx->coll, path), *rel = NULL;
     const char *op;
     json_t *value;
     int n = 0;
 
-    if (!f || hidden_field(cx, f)) {
+    if (!f) {
+        f = related_field(cx, path, &rel);
+        if (f && f->type == PCHAT_FT_ID) {
+            f = rel;     /* sender.id is sender */
+            rel = NULL;
+        }
+    }
+    if (!f || (!rel && hidden_field(cx, f))) {
         if (!count_terms(cx, 1)) {
             bad_path(cx, path);
         }
@@ -800,6 +879,12 @@ static void compile_field(where_ctx *cx, const char *path, json_t *ops,
         fail(cx, "The condition on %s must name an operator, e.g. "
              "where[%s][equals]=...", path, path);
         return;
+    }
+    if (rel) {
+        /* through the relation: its ids whose document matches (the
+         * columns inside name the related table's) */
+        pchat_sql_addv(sql, "(", rel->column, " IN (SELECT id FROM ",
+                       rel->relation_to->table, " WHERE ", NULL);
     }
     pchat_sql_add(sql, "(");
     json_object_foreach(ops, op, value) {
@@ -812,7 +897,7 @@ static void compile_field(where_ctx *cx, const char *path, json_t *ops,
             return;
         }
     }
-    pchat_sql_add(sql, ")");
+    pchat_sql_add(sql, rel ? ")))" : ")");
 }
 
 /* A where object: fields and and/or groups, all of which must hold. */
@@ -895,26 +980,27 @@ pchat_error *pchat_where_compile(apr_pool_t *p, const pchat_collection *c,
                                  json_t *where, pchat_sql **out)
 {
     return pchat_where_compile_limited(p, c, where, QS_MAX_DEPTH,
-                                       WHERE_MAX_TERMS, 0, out);
+                                       WHERE_MAX_TERMS, 0, 0, out);
 }
 
 pchat_error *pchat_where_compile_for(request_rec *r,
                                      const pchat_collection *c, json_t *where,
-                                     unsigned hidden, pchat_sql **out)
+                                     unsigned hidden, unsigned rel_hidden,
+                                     pchat_sql **out)
 {
     return pchat_where_compile_limited(
         r->pool, c, where, pchat_conf_max_where_depth(r->server),
-        pchat_conf_max_where_terms(r->server), hidden, out);
+        pchat_conf_max_where_terms(r->server), hidden, rel_hidden, out);
 }
 
 pchat_error *pchat_where_compile_limited(apr_pool_t *p,
                                          const pchat_collection *c,
                                          json_t *where, int max_depth,
                                          int max_terms, unsigned hidden,
-                                         pchat_sql **out)
+                                         unsigned rel_hidden, pchat_sql **out)
 {
     where_ctx cx = {p, c, apr_array_make(p, 2, sizeof(const char *)), NULL,
-                    0, 0, max_depth, max_terms, hidden};
+                    0, 0, max_depth, max_terms, hidden, rel_hidden};
 
     *out = pchat_sql_make(p, "");
     if (!where) {
@@ -948,11 +1034,11 @@ pchat_sql *pchat_where_live(apr_pool_t *p, const pchat_collection *c,
  * is dropped (2,600 of them were a 500: "too many terms in ORDER BY"). */
 pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
                                 json_t *sort, unsigned hidden,
-                                const char **out)
+                                unsigned rel_hidden, const char **out)
 {
     json_t *list = sort ? as_list(p, sort) : NULL, *item;
     apr_array_header_t *bad = apr_array_make(p, 1, sizeof(const char *));
-    where_ctx cx = {p, c, bad, NULL, 0, 0, 0, 0, hidden};
+    where_ctx cx = {p, c, bad, NULL, 0, 0, 0, 0, hidden, rel_hidden};
     const char *order = "";
     unsigned used = 0;
     size_t i;
@@ -971,12 +1057,26 @@ pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
     json_array_foreach(list, i, item) {
         const char *name = scalar_text(item);
         int desc = name && *name == '-';
-        const pchat_field *f;
+        const pchat_field *f, *rel = NULL;
 
         if (!name || !*name) {
             continue;
         }
         f = pchat_field_find(c, desc || *name == '+' ? name + 1 : name);
+        if (!f && (f = related_field(&cx, desc || *name == '+' ? name + 1
+                                                               : name, &rel))
+            && f->type != PCHAT_FT_ID) {
+            /* the related document's value (one row: ids are unique) */
+            order = apr_pstrcat(p, order, *order ? ", " : "",
+                                "(SELECT pchat_rel.", f->column, " FROM ",
+                                rel->relation_to->table, " pchat_rel WHERE "
+                                "pchat_rel.id = ", c->table, ".", rel->column,
+                                ")", desc ? " DESC" : " ASC", NULL);
+            continue;
+        }
+        if (f && f->type == PCHAT_FT_ID && rel) {
+            f = rel;     /* sender.id is sender */
+        }
         if (!f || hidden_field(&cx, f)) {
             if (sort) {
                 bad_path(&cx, name);
@@ -1004,19 +1104,25 @@ pchat_error *pchat_sort_compile(apr_pool_t *p, const pchat_collection *c,
     return bad->nelts ? query_error(p, bad) : NULL;
 }
 
-/* A whole number in [min, max] from a query value, or -1. */
-static int query_int(json_t *v, int min, int max, int *out)
+/* A whole number from a query value, read as Payload reads paging: one
+ * that is not a whole number or is below min is `fallback` (page=0 is page
+ * 1, depth=abc depth 0); above max it is -1, a bound we keep. */
+static int query_int(json_t *v, int min, int max, int fallback, int *out)
 {
     const char *text = scalar_text(v);
     apr_int64_t n;
     char *end;
 
+    *out = fallback;
     if (!text) {
-        return -1;
+        return 0;
     }
     errno = 0;
     n = apr_strtoi64(text, &end, 10);
-    if (!*text || *end || errno || n < min || n > max) {
+    if (!*text || *end || (errno && n < 0) || n < min) {
+        return 0;
+    }
+    if (errno || n > max) {
         return -1;
     }
     *out = (int)n;
@@ -1024,7 +1130,8 @@ static int query_int(json_t *v, int min, int max, int *out)
 }
 
 pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
-                               json_t *qs, unsigned hidden, pchat_query *q)
+                               json_t *qs, unsigned hidden,
+                               unsigned rel_hidden, pchat_query *q)
 {
     apr_pool_t *p = r->pool;
     int max_limit = pchat_conf_max_limit(r->server);
@@ -1037,16 +1144,16 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
     q->paginate = 1;
     q->depth = DEFAULT_DEPTH;
     if ((v = json_object_get(qs, "limit"))
-        && query_int(v, 0, max_limit, &q->limit)) {
+        && query_int(v, 0, max_limit, DEFAULT_LIMIT, &q->limit)) {
         return bad_request(p, apr_psprintf(p, "limit must be a whole number "
                                            "from 0 to %d.", max_limit));
     }
     if ((v = json_object_get(qs, "page"))
-        && query_int(v, 1, 1000000000, &q->page)) {
-        return bad_request(p, "page must be a whole number from 1.");
+        && query_int(v, 1, 1000000000, 1, &q->page)) {
+        return bad_request(p, "page must be at most 1000000000.");
     }
     if ((v = json_object_get(qs, "depth"))
-        && query_int(v, 0, MAX_DEPTH, &q->depth)) {
+        && query_int(v, 0, MAX_DEPTH, 0, &q->depth)) {
         return bad_request(p, apr_psprintf(p, "depth must be a whole number "
                                            "from 0 to %d.", MAX_DEPTH));
     }
@@ -1057,14 +1164,18 @@ pchat_error *pchat_query_parse(request_rec *r, const pchat_collection *c,
         }
         q->paginate = flag;
     }
-    err = pchat_where_compile_for(r, c, json_object_get(qs, "where"), hidden,
-                                  &q->where);
+    /* select and populate are applied to the docs found: checked now */
+    err = pchat_query_select(p, c, qs, NULL);
+    if (!err) {
+        err = pchat_where_compile_for(r, c, json_object_get(qs, "where"),
+                                      hidden, rel_hidden, &q->where);
+    }
     if (err) {
         return err;
     }
     q->where = pchat_where_live(p, c, q->where);
     return pchat_sort_compile(p, c, json_object_get(qs, "sort"), hidden,
-                              &q->order);
+                              rel_hidden, &q->order);
 }
 
 int pchat_cursor_parse(const char *text, apr_int64_t *cursor)
@@ -1081,4 +1192,102 @@ int pchat_cursor_parse(const char *text, apr_int64_t *cursor)
     }
     *cursor = apr_atoi64(text);
     return 0;
+}
+
+/* ---- select and populate -------------------------------------------------- */
+
+/* A select object of c's fields, each true or false: NULL or the error.
+ * *include: some field is true (keep those and id), else drop the false. */
+static pchat_error *select_read(apr_pool_t *p, const pchat_collection *c,
+                                const char *param, json_t *sel, int *include)
+{
+    const char *name;
+    json_t *v;
+    int flag;
+
+    *include = 0;
+    if (!json_is_object(sel) || !json_object_size(sel)) {
+        return bad_request(p, apr_psprintf(p, "%s must name fields, e.g. "
+                                           "%s[content]=true.", param, param));
+    }
+    json_object_foreach(sel, name, v) {
+        if (!pchat_field_find(c, name)) {
+            return bad_request(p, apr_psprintf(p, "%s names no field %s.",
+                                               param, name));
+        }
+        if (parse_bool(scalar_text(v), &flag)) {
+            return bad_request(p, apr_psprintf(p, "%s[%s] must be true or "
+                                               "false.", param, name));
+        }
+        *include |= flag;
+    }
+    return NULL;
+}
+
+/* Removes from doc the keys sel leaves out; `keep` is kept anyway. */
+static void select_doc(json_t *doc, json_t *sel, int include,
+                       const char *keep)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    int flag;
+
+    json_object_foreach_safe(doc, tmp, key, v) {
+        json_t *s = json_object_get(sel, key);
+        int listed = s && !parse_bool(scalar_text(s), &flag);
+        if (!strcmp(key, "id") || (keep && !strcmp(key, keep))) {
+            continue;
+        }
+        if (include ? !(listed && flag) : (listed && !flag)) {
+            json_object_del(doc, key);
+        }
+    }
+}
+
+pchat_error *pchat_query_select(apr_pool_t *p, const pchat_collection *c,
+                                json_t *qs, json_t *docs)
+{
+    json_t *sel = json_object_get(qs, "select");
+    json_t *pop = json_object_get(qs, "populate"), *doc, *users = NULL;
+    int include = 0, pop_include = 0, f;
+    pchat_error *err;
+    size_t i;
+
+    if (sel && (err = select_read(p, c, "select", sel, &include))) {
+        return err;
+    }
+    if (pop) {
+        const char *slug;
+        json_t *v;
+        if (!json_is_object(pop)) {
+            return bad_request(p, "populate must name a collection, e.g. "
+                               "populate[users][email]=true.");
+        }
+        json_object_foreach(pop, slug, v) {
+            if (strcmp(slug, pchat_users.slug)) {
+                return bad_request(p, apr_psprintf(p, "populate names no "
+                                                   "related collection %s.",
+                                                   slug));
+            }
+            if ((err = select_read(p, &pchat_users, "populate[users]", v,
+                                   &pop_include))) {
+                return err;
+            }
+            users = v;
+        }
+    }
+    json_array_foreach(docs, i, doc) {
+        for (f = 0; users && f < c->nfields; f++) {
+            json_t *rel = json_object_get(doc, c->fields[f].name);
+            if (c->fields[f].relation_to == &pchat_users
+                && json_is_object(rel)) {
+                select_doc(rel, users, pop_include, "collection");
+            }
+        }
+        if (sel) {
+            select_doc(doc, sel, include, NULL);
+        }
+    }
+    return NULL;
 }

@@ -1170,6 +1170,7 @@ static pchat_error *parse_filter(pchat_req *q, pchat_sql **filter)
         err = pchat_where_compile_for(q->r, &pchat_messages,
                                       json_object_get(q->qs, "where"),
                                       pchat_access_hidden(q, &pchat_messages),
+                                      pchat_access_hidden(q, &pchat_users),
                                       &where);
     }
     if (err) {

@@ -108,13 +108,13 @@ error_is($res, $data, 400, 'hidden fields cannot be queried');
 ($res, $data) = get_json('/api/messages?sort=nosuch');
 error_is($res, $data, 400, 'unknown sort field');
 
-($res, $data) = get_json('/api/messages?where[id][equals]=abc');
+($res, $data) = get_json('/api/messages?where[id][greater_than]=abc');
 error_is($res, $data, 400, 'non-numeric value for an id');
 
-($res, $data) = get_json('/api/messages?limit=abc');
-error_is($res, $data, 400, 'bad limit');
-($res, $data) = get_json('/api/messages?page=0');
-error_is($res, $data, 400, 'bad page');
+($res, $data) = get_json('/api/messages?limit=100000');
+error_is($res, $data, 400, 'limit above PayloadChatMaxLimit');
+($res, $data) = get_json('/api/messages?depth=11');
+error_is($res, $data, 400, 'depth above 10');
 
 ($res, $data) = get_json('/api/messages/abc');
 error_is($res, $data, 404, 'non-numeric id');
