@@ -3,6 +3,7 @@
 #include "apr_escape.h"
 #include "apr_lib.h"
 #include "apr_thread_cond.h"
+#include <openssl/rand.h>
 #include "pchat_auth.h"
 #include "pchat_shm.h"
 #include "pchat_metrics.h"
@@ -691,4 +692,254 @@ int pchat_auth_refresh(pchat_req *q)
         "{s:s,s:I,s:s,s:b,s:s,s:o}", "message", "Token refresh successful.",
         "exp", (json_int_t)q->user->exp, "refreshedToken", q->user->token,
         "setCookie", 1, "strategy", STRATEGY, "user", user_json(q->user)));
+}
+
+/* ---- forgot-password, reset-password, unlock -------------------------- */
+
+#define RESET_TOKEN_BYTES 20            /* Payload's: 40 hex digits */
+#define RESET_TOKEN_MS (3600 * 1000)    /* Payload's: an hour */
+#define MSG_SUCCESS "Success"
+#define MSG_BAD_RESET "Token is either invalid or has expired."
+
+static int unavailable(request_rec *r)
+{
+    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
+                                    "The database is not available.");
+}
+
+static int success(request_rec *r)
+{
+    return pchat_send_json(r, HTTP_OK, json_pack("{s:s}", "message",
+                                                 MSG_SUCCESS));
+}
+
+/* The body's email, lower-cased, or NULL after answering Payload's 400. */
+static const char *body_email(request_rec *r, int *status)
+{
+    json_t *body;
+    pchat_error *err = pchat_read_json_body(r, &body);
+    const char *e;
+    char *email, *c;
+
+    if (err) {
+        *status = pchat_send_error(r, err);
+        return NULL;
+    }
+    e = json_string_value(json_object_get(body, "email"));
+    if (!e || !*e) {
+        *status = pchat_send_message_error(r, HTTP_BAD_REQUEST,
+                                           "Missing email.");
+        return NULL;
+    }
+    email = apr_pstrdup(r->pool, e);
+    for (c = email; *c; c++) {
+        *c = apr_tolower(*c);
+    }
+    return email;
+}
+
+/* Answers the same whether the email is known or not; a known one gets a
+ * new token, which the link written to the log carries. */
+int pchat_auth_forgot(pchat_req *q)
+{
+    request_rec *r = q->r;
+    unsigned char random[RESET_TOKEN_BYTES];
+    const char *email, *token, *url = pchat_conf_reset_url(r->server);
+    pchat_error *err;
+    pchat_sql *sql;
+    pchat_conn *c;
+    int status = 0, nrows = 0, rv;
+
+    if (!(email = body_email(r, &status))) {
+        return status;
+    }
+    if ((err = pchat_auth_hash_allowed(r))) {
+        return pchat_send_error(r, err);
+    }
+    if (RAND_bytes(random, sizeof(random)) != 1) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(01900)
+                      "forgot-password: RAND_bytes failed");
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    token = apr_pescape_hex(r->pool, random, sizeof(random), 0);
+    if (!(c = pchat_conn_acquire(r))) {
+        return unavailable(r);
+    }
+    sql = pchat_sql_make(r->pool, "UPDATE users SET reset_password_token = ");
+    pchat_sql_str(sql, token);
+    pchat_sql_add(sql, ", reset_password_expiration = ");
+    pchat_sql_int(sql, pchat_now_ms() + RESET_TOKEN_MS);
+    pchat_sql_add(sql, " WHERE email = ");
+    pchat_sql_str(sql, email);
+    rv = pchat_db_exec(c, r->pool, sql, &nrows);
+    pchat_conn_release(c);
+    if (rv) {
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    if (nrows > 0 && url) {
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCHAT_LOGNO(01901)
+                      "password reset link for %s: %s%stoken=%s", email, url,
+                      strchr(url, '?') ? "&" : "?", token);
+    }
+    return success(r);
+}
+
+typedef struct {
+    const char *token;
+    const char *password;
+} reset_body;
+
+/* token and password, or the answer (Payload's 400 / ValidationError). */
+static int reset_fields(pchat_req *q, reset_body *b)
+{
+    request_rec *r = q->r;
+    int min = pchat_conf_password_min(r->server);
+    json_t *body, *errors;
+    pchat_error *err = pchat_read_json_body(r, &body);
+
+    if (err) {
+        return pchat_send_error(r, err);
+    }
+    b->token = json_string_value(json_object_get(body, "token"));
+    b->password = json_string_value(json_object_get(body, "password"));
+    if (!b->token || !b->password) {
+        return pchat_send_message_error(r, HTTP_BAD_REQUEST,
+                                        "Missing required data.");
+    }
+    b->token = apr_pstrdup(r->pool, b->token);
+    b->password = apr_pstrdup(r->pool, b->password);
+    if ((int)strlen(b->password) >= min) {
+        return DECLINED;
+    }
+    errors = pchat_json_own(r->pool, json_array());
+    pchat_field_error(r->pool, errors,
+                      pchat_field_find(&pchat_users, "password"), "password",
+                      apr_psprintf(r->pool, "This value must be longer "
+                                   "than the minimum length of %d "
+                                   "characters.", min));
+    return pchat_send_error(r, pchat_validation_error(r->pool, &pchat_users,
+                                                      errors));
+}
+
+/* Sets the new password of the token's user if the token is still good,
+ * clears the token and the lockout; *id gets the user (0: bad token). */
+static int apply_reset(pchat_conn *c, request_rec *r, const reset_body *b,
+                       const char *salt, const char *hash, apr_int64_t *id)
+{
+    apr_int64_t now = pchat_now_ms();
+    pchat_sql *sql = pchat_sql_make(r->pool, "SELECT id FROM users WHERE "
+                                    "reset_password_token = ");
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    int rv, nrows = 0;
+
+    pchat_sql_str(sql, b->token);
+    pchat_sql_add(sql, " AND reset_password_expiration > ");
+    pchat_sql_int(sql, now);
+    *id = 0;
+    rv = pchat_db_select(c, r->pool, sql, &res);
+    while (!rv && pchat_db_next_row(c, r->pool, res, &row)) {
+        *id = apr_atoi64(pchat_db_entry(c, row, 0));
+    }
+    if (rv || !*id) {
+        return rv;
+    }
+    /* the token in the WHERE too: of two resets with it, one wins */
+    sql = pchat_sql_make(r->pool, "UPDATE users SET hash = ");
+    pchat_sql_str(sql, hash);
+    pchat_sql_add(sql, ", salt = ");
+    pchat_sql_str(sql, salt);
+    pchat_sql_add(sql, ", reset_password_token = NULL, "
+                  "reset_password_expiration = NULL, login_attempts = 0, "
+                  "lock_until = NULL, updated_at = ");
+    pchat_sql_int(sql, now);
+    pchat_sql_add(sql, " WHERE id = ");
+    pchat_sql_int(sql, *id);
+    pchat_sql_add(sql, " AND reset_password_token = ");
+    pchat_sql_str(sql, b->token);
+    rv = pchat_db_exec(c, r->pool, sql, &nrows);
+    if (!rv && nrows != 1) {
+        *id = 0;
+    }
+    return rv;
+}
+
+int pchat_auth_reset(pchat_req *q)
+{
+    request_rec *r = q->r;
+    reset_body b = {NULL, NULL};
+    pchat_error *err = pchat_auth_csrf_login(r);
+    const char *salt, *hash;
+    apr_int64_t id;
+    pchat_conn *c;
+    int status;
+
+    if (!err) {
+        err = pchat_auth_hash_allowed(r);
+    }
+    if (err) {
+        return pchat_send_error(r, err);
+    }
+    if ((status = reset_fields(q, &b)) != DECLINED) {
+        return status;
+    }
+    if (pchat_auth_hash_slot_acquire()) {
+        return pchat_auth_busy(r);
+    }
+    status = pchat_password_hash(r->pool, b.password, &salt, &hash);
+    pchat_auth_hash_slot_release();
+    if (status) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PCHAT_LOGNO(01902)
+                      "password hashing failed in libcrypto");
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    if (!(c = pchat_conn_acquire(r))) {
+        return unavailable(r);
+    }
+    if (apply_reset(c, r, &b, salt, hash, &id)) {
+        pchat_conn_release(c);
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    if (!id) {
+        pchat_conn_release(c);
+        return pchat_send_message_error(r, HTTP_FORBIDDEN, MSG_BAD_RESET);
+    }
+    status = pchat_auth_start_session(q, c, id,
+                                      "Password reset successfully.");
+    pchat_conn_release(c);
+    return status;
+}
+
+/* Payload's default unlock access: any logged-in user. */
+int pchat_auth_unlock(pchat_req *q)
+{
+    request_rec *r = q->r;
+    const char *email;
+    pchat_sql *sql;
+    pchat_conn *c;
+    int status = 0, nrows, rv;
+
+    if (!q->user) {
+        return pchat_send_error(r, pchat_forbidden(r->pool));
+    }
+    if (!(email = body_email(r, &status))) {
+        return status;
+    }
+    if (!(c = pchat_conn_acquire(r))) {
+        return unavailable(r);
+    }
+    sql = pchat_sql_make(r->pool, "UPDATE users SET login_attempts = 0, "
+                         "lock_until = NULL WHERE email = ");
+    pchat_sql_str(sql, email);
+    rv = pchat_db_exec(c, r->pool, sql, &nrows);
+    pchat_conn_release(c);
+    if (rv) {
+        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                        "Something went wrong.");
+    }
+    return success(r);
 }

@@ -56,6 +56,10 @@ int pchat_auth_login(pchat_req *q);
 int pchat_auth_logout(pchat_req *q);
 int pchat_auth_me(pchat_req *q);
 int pchat_auth_refresh(pchat_req *q);
+/* POST /users/forgot-password, reset-password and unlock (Payload's). */
+int pchat_auth_forgot(pchat_req *q);
+int pchat_auth_reset(pchat_req *q);
+int pchat_auth_unlock(pchat_req *q);
 
 /* Creates this child's hashing limiter (child_init). */
 void pchat_auth_child_init(apr_pool_t *pchild);

@@ -91,6 +91,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_h2_streams, -1);
     MERGE(max_per_h2_conn, -1);
     MERGE(max_logins_per_minute, -1);
+    MERGE(reset_url, NULL);
     return conf;
 }
 
@@ -165,6 +166,12 @@ INT_GETTER(stream_max_h2, max_h2_streams, 0)
 INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, 4)
 INT_GETTER(max_logins_per_minute, max_logins_per_minute, 60)
 INT_GETTER(password_min, password_min, 8)
+
+const char *pchat_conf_reset_url(const server_rec *s)
+{
+    const char *url = pchat_conf(s)->reset_url;
+    return url && *url ? url : NULL;
+}
 
 #define MIN_SECRET 32
 
@@ -343,6 +350,13 @@ static const char *set_secret(cmd_parms *cmd, void *dconf, const char *arg)
                             (int)strlen(arg));
     }
     cmd_conf(cmd)->secret = arg;
+    return NULL;
+}
+
+static const char *set_reset_url(cmd_parms *cmd, void *dconf,
+                                 const char *arg)
+{
+    cmd_conf(cmd)->reset_url = strcasecmp(arg, "Off") ? arg : "";
     return NULL;
 }
 
@@ -558,6 +572,10 @@ const command_rec pchat_directives[] = {
                   SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
                   "Login attempts one client address may make per minute on "
                   "this node; 0 for no limit (default 60)"),
+    AP_INIT_TAKE1("PayloadChatResetURL", set_reset_url, NULL, RSRC_CONF,
+                  "Page of the password reset link that forgot-password "
+                  "writes to the error log (notice) as URL?token=...; Off "
+                  "(the default) writes none"),
     AP_INIT_ITERATE("PayloadChatCORSOrigins", add_cors_origin, NULL,
                     RSRC_CONF, "Origins allowed to call the API from a "
                     "browser, or *"),

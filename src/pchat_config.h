@@ -48,6 +48,7 @@ typedef struct {
     int max_h2_streams;          /* limits: h2 streams per child, 0 auto */
     int max_per_h2_conn;         /* limits: streams per h2 connection */
     int max_logins_per_minute;   /* limits: login attempts per address */
+    const char *reset_url;       /* auth: forgot-password link, "" off */
     pchat_db *db;                /* the store, created in post_config */
 } pchat_server_conf;
 
@@ -92,6 +93,9 @@ int pchat_conf_max_streams_per_client(const server_rec *s);
 int pchat_conf_stream_max_h2(const server_rec *s);
 int pchat_conf_stream_max_per_h2_conn(const server_rec *s);
 int pchat_conf_max_logins_per_minute(const server_rec *s);
+/* PayloadChatResetURL: where forgot-password's logged link points, or
+ * NULL when the link is not logged (Off, the default). */
+const char *pchat_conf_reset_url(const server_rec *s);
 /* Checks what only the whole configuration can tell (a secret when
  * members mode is on); returns an error text naming the directive, or
  * NULL.  Runs in check_config, so `apachectl -t` reports it. */

@@ -19,14 +19,15 @@ typedef struct {
 typedef enum {
     PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
     PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER,
-    PATH_INIT, PATH_DUPLICATE, PATH_ACCESS, PATH_NONE
+    PATH_INIT, PATH_DUPLICATE, PATH_ACCESS, PATH_FORGOT, PATH_RESET,
+    PATH_UNLOCK, PATH_NONE
 } path_kind;
 
 /* The kinds as the metrics name them (PATH_NONE: no route matched). */
 static const char *const endpoint_names[] = {
     "collection", "count", "id", "stream", "stream_stats", "login",
     "logout", "me", "refresh", "first_register", "init", "duplicate",
-    "access", "none"
+    "access", "forgot_password", "reset_password", "unlock", "none"
 };
 _Static_assert(sizeof(endpoint_names) / sizeof(endpoint_names[0])
                == PCHAT_ENDPOINTS && PATH_NONE + 1 == PCHAT_ENDPOINTS,
@@ -66,6 +67,10 @@ static const pchat_route_def routes[] = {
     {PATH_INIT, {{M_GET, pchat_api_init}, {0, NULL}}, "init"},
     {PATH_DUPLICATE, {{M_POST, pchat_api_duplicate}, {0, NULL}}, NULL},
     {PATH_ACCESS, {{M_GET, pchat_api_access}, {0, NULL}}, NULL},
+    {PATH_FORGOT, {{M_POST, pchat_auth_forgot}, {0, NULL}},
+     "forgot-password"},
+    {PATH_RESET, {{M_POST, pchat_auth_reset}, {0, NULL}}, "reset-password"},
+    {PATH_UNLOCK, {{M_POST, pchat_auth_unlock}, {0, NULL}}, "unlock"},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -240,6 +245,7 @@ static int dispatch(request_rec *r, pchat_req *q, const pchat_route_def *rd)
          * and /me answers it as Payload does, with no user. */
         err = pchat_auth_resolve(q, &q->user);
         if (err && rd->kind != PATH_LOGIN && rd->kind != PATH_FIRST_REGISTER
+            && rd->kind != PATH_FORGOT && rd->kind != PATH_RESET
             && !(rd->kind == PATH_ME && err->status == HTTP_UNAUTHORIZED)) {
             return pchat_send_error(r, err);
         }

@@ -178,9 +178,16 @@ static const char *const migration_6[] = {
     NULL
 };
 
+/* forgot-password's token (hex) and when it expires (ms). */
+static const char *const migration_7[] = {
+    "ALTER TABLE users ADD COLUMN reset_password_token TEXT",
+    "ALTER TABLE users ADD COLUMN reset_password_expiration BIGINT",
+    NULL
+};
+
 static const char *const *const migrations[] = {
     migration_1, migration_2, migration_3, migration_4, migration_5,
-    migration_6};
+    migration_6, migration_7};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *replace_all(apr_pool_t *p, const char *text,
