@@ -713,6 +713,26 @@ static int success(request_rec *r)
                                                  MSG_SUCCESS));
 }
 
+/* Runs sql (an UPDATE of users ending in "WHERE email = ") for email;
+ * *nrows gets the rows changed.  DECLINED to go on, or the status of the
+ * 503/500 answer sent (which is OK: the body is written). */
+static int update_by_email(request_rec *r, pchat_sql *sql, const char *email,
+                           int *nrows)
+{
+    pchat_conn *c = pchat_conn_acquire(r);
+    int rv;
+
+    if (!c) {
+        return unavailable(r);
+    }
+    pchat_sql_str(sql, email);
+    rv = pchat_db_exec(c, r->pool, sql, nrows);
+    pchat_conn_release(c);
+    return rv ? pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
+                                         "Something went wrong.")
+              : DECLINED;
+}
+
 /* The body's email, lower-cased, or NULL after answering Payload's 400. */
 static const char *body_email(request_rec *r, int *status)
 {
@@ -747,7 +767,6 @@ int pchat_auth_forgot(pchat_req *q)
     const char *email, *token, *url = pchat_conf_reset_url(r->server);
     pchat_error *err;
     pchat_sql *sql;
-    pchat_conn *c;
     int status = 0, nrows = 0, rv;
 
     if (!(email = body_email(r, &status))) {
@@ -763,20 +782,13 @@ int pchat_auth_forgot(pchat_req *q)
                                         "Something went wrong.");
     }
     token = apr_pescape_hex(r->pool, random, sizeof(random), 0);
-    if (!(c = pchat_conn_acquire(r))) {
-        return unavailable(r);
-    }
     sql = pchat_sql_make(r->pool, "UPDATE users SET reset_password_token = ");
     pchat_sql_str(sql, token);
     pchat_sql_add(sql, ", reset_password_expiration = ");
     pchat_sql_int(sql, pchat_now_ms() + RESET_TOKEN_MS);
     pchat_sql_add(sql, " WHERE email = ");
-    pchat_sql_str(sql, email);
-    rv = pchat_db_exec(c, r->pool, sql, &nrows);
-    pchat_conn_release(c);
-    if (rv) {
-        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
-                                        "Something went wrong.");
+    if ((rv = update_by_email(r, sql, email, &nrows)) != DECLINED) {
+        return rv;
     }
     if (nrows > 0 && url) {
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r, PCHAT_LOGNO(01901)
@@ -920,7 +932,6 @@ int pchat_auth_unlock(pchat_req *q)
     request_rec *r = q->r;
     const char *email;
     pchat_sql *sql;
-    pchat_conn *c;
     int status = 0, nrows, rv;
 
     if (!q->user) {
@@ -929,17 +940,8 @@ int pchat_auth_unlock(pchat_req *q)
     if (!(email = body_email(r, &status))) {
         return status;
     }
-    if (!(c = pchat_conn_acquire(r))) {
-        return unavailable(r);
-    }
     sql = pchat_sql_make(r->pool, "UPDATE users SET login_attempts = 0, "
                          "lock_until = NULL WHERE email = ");
-    pchat_sql_str(sql, email);
-    rv = pchat_db_exec(c, r->pool, sql, &nrows);
-    pchat_conn_release(c);
-    if (rv) {
-        return pchat_send_message_error(r, HTTP_INTERNAL_SERVER_ERROR,
-                                        "Something went wrong.");
-    }
-    return success(r);
+    rv = update_by_email(r, sql, email, &nrows);
+    return rv != DECLINED ? rv : success(r);
 }

@@ -214,25 +214,51 @@ const char *pchat_conf_make_startup_secret(apr_pool_t *p)
     return NULL;
 }
 
-/* The database parameters fit for a log line: a pgsql conninfo without
- * its password. */
+/* A libpq conninfo word that is safe to log: only these keys (a password
+ * in any spelling, `password = x` or a quoted value among them, is not). */
+static int loggable_conninfo_word(const char *word)
+{
+    static const char *const keys[] = {"host=", "hostaddr=", "port=",
+                                       "dbname=", "user=", "sslmode="};
+    size_t i;
+
+    for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        if (!strncasecmp(word, keys[i], strlen(keys[i]))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The database parameters fit for a log line: a sqlite path as it is, a
+ * pgsql conninfo with its safe keys only, a pgsql URI without its user
+ * information (user:password@). */
 static const char *loggable_db_params(apr_pool_t *p, const server_rec *s)
 {
     const char *params = pchat_conf_db_params(p, s);
+    const char *scheme_end, *at;
+    apr_array_header_t *kept;
     char *copy, *word, *state;
-    const char *out = "";
 
     if (strcmp(pchat_conf_db_driver(s), "pgsql")) {
         return params;
     }
+    if ((scheme_end = strstr(params, "://"))) {
+        at = strchr(scheme_end, '@');
+        return at ? apr_pstrcat(p, apr_pstrndup(p, params, scheme_end + 3
+                                                - params), at + 1, NULL)
+                  : params;
+    }
+    kept = apr_array_make(p, 8, sizeof(const char *));
     copy = apr_pstrdup(p, params);
     for (word = apr_strtok(copy, " \t", &state); word;
          word = apr_strtok(NULL, " \t", &state)) {
-        if (strncasecmp(word, "password", 8)) {
-            out = apr_pstrcat(p, out, *out ? " " : "", word, NULL);
+        if (loggable_conninfo_word(word)) {
+            APR_ARRAY_PUSH(kept, const char *) = kept->nelts ? " " : "";
+            APR_ARRAY_PUSH(kept, const char *) = word;
         }
     }
-    return out;
+    return apr_array_pstrcat(p, kept, 0);
 }
 
 const char *pchat_conf_describe(apr_pool_t *p, const server_rec *s)
