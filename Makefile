@@ -22,13 +22,14 @@ ASAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # Chromium (and Node, when the machine has none) for the browser tests;
 # python3-h2 drives HTTP/2 in t/sse/h2.t, openssl makes its certificate;
 # fail2ban's fail2ban-regex checks the shipped filter (t/ops/fail2ban.t),
-# curl scrapes the metrics (t/ops/metrics.t).
+# curl scrapes the metrics (t/ops/metrics.t), Check runs the C unit tests.
+UNIT_PKGS = check
 TEST_PKGS = libapache2-mod-perl2 libwww-perl libjson-pp-perl \
             postgresql libaprutil1-dbd-pgsql chromium clang libclang-rt-14-dev \
-            python3-h2 openssl fail2ban curl \
+            python3-h2 openssl fail2ban curl $(UNIT_PKGS) \
             $(if $(shell command -v node),,nodejs npm)
 
-.PHONY: all deps deps-test build build-asan run test fuzz valgrind install uninstall deb deb-test clean format
+.PHONY: all deps deps-test build build-asan run test unit fuzz valgrind install uninstall deb deb-test clean format
 
 all: build
 
@@ -60,8 +61,15 @@ $(ASAN_DIR)/.libs/mod_payloadchat.so: $(SRCS) $(HDRS) Makefile
 run: deps build
 	@sh scripts/run.sh "$(PORT)" "$(RUNDIR)" "$(CONF)"
 
-test: deps-test build build-asan
+# The unit tests first: seconds, where the Apache suites take minutes.
+test: deps-test unit build build-asan
 	@sh scripts/test.sh
+
+# The C unit tests (unit/, Check) under ASan and UBSan; fails on any
+# failed test, sanitizer report or leak.
+unit:
+	@sh scripts/deps.sh $(UNIT_PKGS)
+	@$(MAKE) -s -C unit run
 
 # The fuzz targets, each for SECONDS (default 60), one after the other.
 fuzz: deps-test
@@ -121,5 +129,5 @@ format:
 	clang-format -i mod_payloadchat.c src/*.c src/*.h
 
 clean:
-	rm -rf build .libs fuzz/out *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
+	rm -rf build .libs fuzz/out unit/out *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o src/.libs
 	rm -rf t/logs t/conf/apache_test_config.pm t/conf/extra.conf t/conf/httpd.conf

@@ -1,13 +1,15 @@
 /* The httpd symbols the module's parser files refer to, for linking them
- * outside Apache.  Those the parsers use are written out here, faithful to
- * httpd's; the rest (unreached.c) belong to request and server plumbing
- * that no fuzz target reaches, and abort if one ever does. */
+ * outside Apache (the fuzz targets, unit/).  Those the parsers and the
+ * unit tests use are written out here, faithful to httpd's; the rest
+ * (unreached.c) belong to request and server plumbing that neither
+ * reaches, and abort if one ever does. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include "httpd.h"
 #include "http_config.h"
 #include "http_log.h"
+#include "ap_mpm.h"
 #include "apr_strings.h"
 
 module AP_MODULE_DECLARE_DATA payloadchat_module;
@@ -55,4 +57,12 @@ char *ap_server_root_relative(apr_pool_t *p, const char *fname)
 {
     return fname[0] == '/' ? apr_pstrdup(p, fname)
                            : apr_pstrcat(p, "/srv/httpd/", fname, NULL);
+}
+
+/* Every answer 0, as prefork answers AP_MPMQ_IS_ASYNC, the one question
+ * the parsers' files ask (the startup notice: can streams suspend?). */
+apr_status_t ap_mpm_query(int query_code, int *result)
+{
+    *result = 0;
+    return APR_SUCCESS;
 }

@@ -1,6 +1,7 @@
-/* httpd functions the parsers never call: linked so the module's files
- * link outside Apache, and abort() so that a call would be found.  No
- * httpd header here: these are bare symbols, not their prototypes. */
+/* httpd functions the parsers and the unit tests never call: linked so
+ * the module's files link outside Apache, and abort() so that a call would
+ * be found.  No httpd header here: these are bare symbols, not their
+ * prototypes. */
 #include <stdlib.h>
 
 #define UNREACHED(name) void name(void); void name(void) { abort(); }
@@ -8,7 +9,6 @@ UNREACHED(ap_get_brigade)
 UNREACHED(ap_log_error_)
 UNREACHED(ap_log_rerror_)
 UNREACHED(ap_map_http_request_error)
-UNREACHED(ap_mpm_query)
 UNREACHED(ap_runtime_dir_relative)
 UNREACHED(ap_set_content_length)
 UNREACHED(ap_set_content_type)

@@ -5,6 +5,7 @@
 
 #include "pchat_http.h"
 #include "pchat_collections.h"
+#include "pchat_query.h"
 
 typedef struct pchat_user pchat_user;
 
@@ -17,6 +18,12 @@ typedef struct {
 } pchat_req;
 
 int pchat_api_find(pchat_req *q);
+/* The answer of a find: docs (the envelope takes a reference of its own)
+ * in Payload's pagination envelope for the query's page, limit and
+ * pagination flag, total being how many documents match.  Pure, so the
+ * unit tests check it (unit/check_envelope.c). */
+json_t *pchat_api_envelope(json_t *docs, const pchat_query *pq,
+                           apr_int64_t total);
 int pchat_api_count(pchat_req *q);
 int pchat_api_find_by_id(pchat_req *q);
 int pchat_api_create(pchat_req *q);
