@@ -206,31 +206,31 @@ START_TEST(mount)
 }
 END_TEST
 
-static const char *database(server_rec *s, const char *driver,
+static const char *set_database(server_rec *s, const char *driver,
                             const char *params)
 {
     return unit_directive(s, "PayloadChatDatabase", driver, params);
 }
 
-START_TEST(database_)
+START_TEST(database)
 {
     server_rec *s = unit_server();
 
     /* a relative sqlite path is under ServerRoot (the stubs': /srv/httpd) */
-    ck_assert_ptr_null(database(s, "sqlite3", "chat.sqlite"));
+    ck_assert_ptr_null(set_database(s, "sqlite3", "chat.sqlite"));
     ck_assert_str_eq(pchat_conf_db_params(unit_pool, s),
                      "/srv/httpd/chat.sqlite");
-    ck_assert_ptr_null(database(s, "sqlite3", "/var/lib/chat.sqlite"));
+    ck_assert_ptr_null(set_database(s, "sqlite3", "/var/lib/chat.sqlite"));
     ck_assert_str_eq(pchat_conf_db_params(unit_pool, s),
                      "/var/lib/chat.sqlite");
-    ck_assert_ptr_null(database(s, "pgsql", "host=db dbname=chat"));
+    ck_assert_ptr_null(set_database(s, "pgsql", "host=db dbname=chat"));
     ck_assert_str_eq(pchat_conf_db_driver(s), "pgsql");
     ck_assert_str_eq(pchat_conf_db_params(unit_pool, s),
                      "host=db dbname=chat");
-    ck_assert_str_eq(database(s, "mysql", "x"),
+    ck_assert_str_eq(set_database(s, "mysql", "x"),
                      "PayloadChatDatabase: driver must be 'sqlite3' or "
                      "'pgsql', got 'mysql'");
-    ck_assert_str_eq(database(s, "sqlite3", ""),
+    ck_assert_str_eq(set_database(s, "sqlite3", ""),
                      "PayloadChatDatabase: missing connection parameters "
                      "(sqlite3: a file path)");
     /* a refused value leaves the last good one */
@@ -344,16 +344,16 @@ START_TEST(describe_hides_passwords)
 {
     server_rec *s = with(unit_server(), "PayloadChat", "On");
 
-    ck_assert_ptr_null(database(s, "pgsql", "host=db password=hunter2 "
-                                "dbname=chat PASSWORD = x user=chat"));
+    ck_assert_ptr_null(set_database(s, "pgsql", "host=db password=hunter2 "
+                                    "dbname=chat PASSWORD = x user=chat"));
     ck_assert_str_eq(pchat_conf_describe(unit_pool, s),
                      "* serves the chat at /api: access open, database pgsql "
                      "host=db dbname=chat user=chat, streams blocking (a "
                      "thread per stream), body <= 1048576 bytes, limit <= "
                      "1000, streams <= 10000 per node and 100 per address, "
                      "logins per address: 60/min");
-    ck_assert_ptr_null(database(s, "pgsql",
-                                "postgresql://chat:hunter2@db:5432/chat"));
+    ck_assert_ptr_null(set_database(s, "pgsql",
+                                    "postgresql://chat:hunter2@db:5432/chat"));
     ck_assert_ptr_nonnull(strstr(pchat_conf_describe(unit_pool, s),
                                  "database pgsql postgresql://db:5432/chat,"));
 }
@@ -373,7 +373,7 @@ Suite *unit_config_suite(void)
     tcase_add_test(setters, flags);
     tcase_add_test(setters, secret);
     tcase_add_test(setters, mount);
-    tcase_add_test(setters, database_);
+    tcase_add_test(setters, database);
     tcase_add_test(setters, cors_origins);
     tcase_add_test(setters, reset_url);
     tcase_add_test(setters, errors_name_their_directive);
