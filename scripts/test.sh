@@ -38,7 +38,8 @@ stop_postgres() {
     [ -n "$PG_DIR" ] && rm -rf "$PG_DIR"
     PG_DIR=""
 }
-trap stop_postgres EXIT INT TERM
+trap 'stop_postgres; stop_parallel_pass' EXIT
+trap 'exit 1' INT TERM
 
 # A PostgreSQL server of our own, on the first free port from 25432.
 start_postgres() {
@@ -158,8 +159,55 @@ run_suite() {
     return "$status"
 }
 
+# The whole suite runs the PostgreSQL pass at the same time as the sqlite
+# one, from a copy of the tree (its own t/conf, t/logs, t/run and ports):
+# most of a test file's time is waiting on the server, so two passes on two
+# cores take little more than the longer one (make test: ~15 min one after
+# the other).  PCHAT_SERIAL=1 runs them one after the other.
+PAR_DIR=""
+PAR_PID=""
+start_parallel_pass() {
+    PAR_DIR=$(mktemp -d /tmp/pchat-pass.XXXXXX)
+    chmod 755 "$PAR_DIR"
+    tar -C "$TOP" --exclude=./.git --exclude=./t/logs --exclude=./t/run \
+        --exclude=./t/browser/node_modules --exclude=./fuzz/out \
+        --exclude=./unit/out -cf - . | tar -C "$PAR_DIR" -xf -
+    port=$(( ${PCHAT_TEST_PORT:-8529} + 300 ))
+    echo "test: pgsql pass started beside the sqlite one (port $port, $PAR_DIR)"
+    ( cd "$PAR_DIR" && PCHAT_BACKENDS=pgsql PCHAT_TEST_PORT=$port \
+        PCHAT_NO_FUZZ=1 sh scripts/test.sh > "$PAR_DIR/pass.log" 2>&1 ) &
+    PAR_PID=$!
+}
+
+finish_parallel_pass() {
+    [ -n "$PAR_PID" ] || return 0
+    wait "$PAR_PID"
+    rc=$?
+    echo "test: ---- the pgsql pass (run beside the sqlite one) ----"
+    cat "$PAR_DIR/pass.log"
+    [ "$rc" -eq 0 ] || failed="$failed pgsql"
+    rm -rf "$PAR_DIR"
+    PAR_PID=""
+}
+
+# interrupted: the other pass's test script (it stops its PostgreSQL) and
+# its Apache
+stop_parallel_pass() {
+    [ -n "$PAR_PID" ] || return 0
+    pkill -TERM -P "$PAR_PID" 2>/dev/null
+    pkill -TERM -f -- "-f $PAR_DIR/t/conf/httpd.conf" 2>/dev/null
+    wait "$PAR_PID" 2>/dev/null
+    rm -rf "$PAR_DIR"
+}
+
+backends=${PCHAT_BACKENDS:-sqlite3 pgsql}
 failed=""
-for backend in ${PCHAT_BACKENDS:-sqlite3 pgsql}; do
+if [ -z "${PCHAT_TESTS:-}" ] && [ -z "${PCHAT_SERIAL:-}" ] \
+   && [ "$backends" = "sqlite3 pgsql" ]; then
+    start_parallel_pass
+    backends=sqlite3
+fi
+for backend in $backends; do
     if [ "$backend" = pgsql ] && [ -z "$PG_DIR" ]; then
         start_postgres || { failed="$failed pgsql-start"; continue; }
     fi
@@ -186,9 +234,10 @@ for backend in ${PCHAT_BACKENDS:-sqlite3 pgsql}; do
     fi
 done
 stop_postgres
+finish_parallel_pass
 
 # The fuzz targets' smoke pass: regression inputs, then a few seconds each.
-if [ -z "${PCHAT_TESTS:-}" ]; then
+if [ -z "${PCHAT_TESTS:-}" ] && [ -z "${PCHAT_NO_FUZZ:-}" ]; then
     echo "test: fuzz smoke pass"
     make -s -C fuzz smoke SECONDS="${PCHAT_FUZZ_SECONDS:-5}" \
         || failed="$failed fuzz"

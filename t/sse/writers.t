@@ -34,19 +34,33 @@ my @orders;
 for my $s (@subs) {
     my @ids;
     my @frames;
-    $s->collect(20, sub {
+    # (returns as soon as all arrived; the bound is for a loaded machine
+    # running the sanitizer build)
+    $s->collect(60, sub {
         @frames = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
         @ids = map { $_->{id} } map { @{$json->decode($_->{data})} } @frames;
         @ids >= $total;
     });
     my %seen;
     $seen{$_}++ for @ids;
-    is scalar(keys %seen), $total, "subscriber got all $total";
+    is scalar(keys %seen), $total, "subscriber got all $total"
+        or diag missing(\%seen, \@frames);
     is scalar(@ids), $total, 'each exactly once';
     my @fid = map { $_->{id} } @frames;
     ok !(grep { $fid[$_] <= $fid[$_ - 1] } 1 .. $#fid), 'frame ids increase';
     push @orders, join ',', @ids;
 }
+# what a subscriber missed: each message's seq, and the frames around it
+sub missing {
+    my ($seen, $frames) = @_;
+    my @rows = db_query("SELECT id, seq FROM messages WHERE content LIKE "
+                        . "'$tag %' ORDER BY seq");
+    my @lost = map { "id $_->[0] seq $_->[1]" } grep { !$seen->{$_->[0]} }
+               map { [split /\|/] } @rows;
+    return "missing: @lost; frame ids: "
+           . join(',', map { $_->{id} // '-' } @$frames);
+}
+
 is scalar(do { my %u; @u{@orders} = (); keys %u }), 1,
    'every subscriber saw the same order';
 
