@@ -1,0 +1,161 @@
+#!/bin/sh
+# Stream benchmark over TLS, in one run: N subscribers over HTTPS/1.1 and
+# over HTTP/2 (TLS, ALPN h2, SSE_K streams per connection), 20 messages
+# 100 ms apart, against nginx + nchan over TLS (the baseline, `listen ...
+# ssl http2`) and mod_payloadchat behind mod_ssl + mod_http2 on the event
+# MPM.  Messages are published over plain HTTP on each server's second
+# port, the same way for both.  Prints delivery latency, losses,
+# duplicates, and the servers' threads and memory at their peak while the
+# N streams are open.
+#
+# Our Apache: 2 children; an HTTPS/1.1 stream is parked by the event MPM,
+# an h2 stream holds threads (see conf below); 4 streams per h2 connection
+# (PayloadChatStreamMaxPerH2Connection's default).  SSE_H2_NS: the Ns run
+# over h2 (default: all of SSE_NS).
+set -eu
+. "$(dirname "$0")/common.sh"
+NS=${SSE_NS:-"1000 5000"}
+H2_NS=${SSE_H2_NS:-$NS}
+M=${SSE_M:-20}
+D=${SSE_D:-100}
+K=${SSE_K:-4}
+APORT=${APORT:-9160}        # Apache: plain $APORT, TLS $APORT + 1
+NPORT=${NPORT:-9162}        # nginx: plain $NPORT, TLS $NPORT + 1
+OUT="$TOP/bench/out"
+sh "$TOP/scripts/deps.sh" nginx libnginx-mod-nchan
+make -C "$TOP" -s build >/dev/null
+mkdir -p "$OUT/nginx_tmp"
+build_sseload "$OUT/sseload"
+make_cert "$OUT/ssl"
+
+cleanup() {
+    stop_nginx
+    stop_apache "$OUT/sse_tls" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# nginx + nchan over TLS on $NPORT + 1 (h2 and http/1.1), plain on $NPORT;
+# started afresh for each run, as our Apache is.
+sed -e "s|@OUT@|$OUT|g" -e "s|@PORT@|$NPORT|g" \
+    -e "s|nginx.pid|nginx_tls.pid|" -e "s|nginx_error.log|nginx_tls_error.log|" \
+    -e "s|@TLS@|listen 127.0.0.1:$((NPORT + 1)) ssl http2; ssl_certificate $OUT/ssl/cert.pem; ssl_certificate_key $OUT/ssl/key.pem;|" \
+    "$TOP/bench/nchan.conf.in" > "$OUT/nchan_tls.conf"
+start_nginx() {
+    nginx -c "$OUT/nchan_tls.conf"
+    for _ in $(seq 1 50); do
+        curl -s -o /dev/null "http://127.0.0.1:$NPORT/" && return 0
+        sleep 0.1
+    done
+}
+stop_nginx() {
+    [ -f "$OUT/nginx_tls.pid" ] || return 0
+    kill "$(cat "$OUT/nginx_tls.pid")" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+        [ -f "$OUT/nginx_tls.pid" ] || break
+        sleep 0.1
+    done
+}
+
+# conf TRANSPORT N: HTTPS/1.1 as bench/sse.sh (2 children x 32 threads).
+# h2: an h2 connection whose streams are open holds an event MPM worker
+# (mod_http2 hands it back only when no stream is open) and each stream an
+# h2 worker, so each child gets threads for its half of the N / K
+# connections plus 64, and h2 workers for 3/4 of N (children do not share
+# the load exactly evenly); the module admits as many h2 streams.
+conf() {
+    tpc=32 h2w=4
+    if [ "$1" = h2 ]; then
+        tpc=$(( $2 / K / 2 + 64 ))
+        h2w=$(( $2 * 3 / 4 ))
+    fi
+    cat <<EOC
+ServerLimit 2
+StartServers 2
+ThreadLimit $tpc
+ThreadsPerChild $tpc
+MaxRequestWorkers $(( tpc * 2 ))
+H2MinWorkers 1
+H2MaxWorkers $h2w
+PayloadChatStreamMaxH2 $h2w
+PayloadChatStreamMaxSubscribers 20000
+PayloadChatStreamMaxPerClient 20000
+$(tls_conf "$((APORT + 1))" "$OUT/ssl")
+EOC
+}
+
+# run SYSTEM TRANSPORT N PUBPORT TLSPORT PARENT_PID SUBPATH PUBPATH [-j]:
+# sseload in the background; the parent's children sampled every 0.5 s
+# (their peak RSS and threads while the streams are open).
+run() {
+    sys=$1 tr=$2 n=$3 pub=$4 tls=$5 ppid=$6 sub=$7 pubpath=$8
+    shift 8
+    h2=""
+    [ "$tr" = h2 ] && h2="-2 -k $K"
+    set -- $(children_rss_threads "$ppid") "$@"
+    base_rss=$1 base_thr=$2
+    shift 2
+    rm -f "$OUT/sse_tls.r"
+    # shellcheck disable=SC2086
+    "$OUT/sseload" -n "$n" -m "$M" -d "$D" -P "$pub" -t "$tls" $h2 \
+        -s "$sub" -p "$pubpath" "$@" > "$OUT/sse_tls.r" &
+    lp=$!
+    peak_rss=0 peak_thr=0
+    for _ in $(seq 1 240); do        # sseload stops itself within ~60 s
+        [ -s "$OUT/sse_tls.r" ] && break
+        set -- $(children_rss_threads "$ppid")
+        [ "$1" -gt "$peak_rss" ] && peak_rss=$1
+        [ "$2" -gt "$peak_thr" ] && peak_thr=$2
+        sleep 0.5
+    done
+    wait "$lp"
+    echo "$sys $tr $n $(cat "$OUT/sse_tls.r") rss_kb $peak_rss base_kb $base_rss" \
+         "threads $peak_thr base_threads $base_thr"
+}
+
+ours() {   # TRANSPORT N
+    start_apache "$APORT" "$OUT/sse_tls" "$(conf "$1" "$2")" >/dev/null
+    b="http://127.0.0.1:$APORT/api"
+    curl -H "Content-Type: application/json" -s -o /dev/null -X POST "$b/users" -d '{"email":"a@b.io","password":"benchpass1"}'
+    curl -H "Content-Type: application/json" -s -o /dev/null -X POST "$b/users" -d '{"email":"b@b.io","password":"benchpass1"}'
+    run payloadchat "$1" "$2" "$APORT" "$((APORT + 1))" \
+        "$(cat "$OUT/sse_tls/httpd.pid")" "/api/messages/sse?since=0" \
+        /api/messages -j
+    stop_apache "$OUT/sse_tls"
+}
+
+nchan() {  # TRANSPORT N
+    start_nginx
+    run nchan "$1" "$2" "$NPORT" "$((NPORT + 1))" "$(cat "$OUT/nginx_tls.pid")" \
+        /sub /pub
+    stop_nginx
+}
+
+for n in $NS; do
+    for tr in h1 h2; do
+        case " $H2_NS " in *" $n "*) ;; *) [ "$tr" = h2 ] && continue ;; esac
+        nchan "$tr" "$n"
+        ours "$tr" "$n"
+    done
+done | tee "$OUT/sse_tls.txt"
+echo "load: $(uptime)"
+echo
+printf "%-6s %-12s %-5s %-14s %-5s %-5s %-7s %-7s %-9s %-7s %-7s %s\n" N \
+    system trans received lost dups p50_ms p99_ms p99/nchan threads rss_MB KB/sub
+awk '
+function field(line, name,   i, f) {
+    split(line, f, " ")
+    for (i = 1; i < length(f); i++) if (f[i] == name) return f[i + 1]
+    return "-"
+}
+{
+    sys = $1; tr = $2; n = $3
+    p99 = field($0, "p99_ms")
+    if (sys == "nchan") base[n, tr] = p99
+    ratio = (sys != "nchan" && base[n, tr] > 0) ? sprintf("%.2f", p99 / base[n, tr]) : "-"
+    per = sprintf("%.1f", (field($0, "rss_kb") - field($0, "base_kb")) / n)
+    printf "%-6s %-12s %-5s %-14s %-5s %-5s %-7s %-7s %-9s %-7s %-7.0f %s\n", n,
+           sys, tr == "h1" ? "https" : "h2",
+           field($0, "received") "/" field($0, "expected"), field($0, "lost"),
+           field($0, "dups"), field($0, "p50_ms"), p99, ratio,
+           field($0, "threads"), field($0, "rss_kb") / 1024, per
+}' "$OUT/sse_tls.txt"
