@@ -11,7 +11,9 @@
 # Our Apache: 2 children; an HTTPS/1.1 stream is parked by the event MPM,
 # an h2 stream holds threads (see conf below); 4 streams per h2 connection
 # (PayloadChatStreamMaxPerH2Connection's default).  SSE_H2_NS: the Ns run
-# over h2 (default: all of SSE_NS).
+# over h2 (default: all of SSE_NS); ROUNDS: goes of everything, alternated.
+# "lost" counts what every one of the N subscribers should have received:
+# a subscriber that did not connect loses all of its messages.
 set -eu
 . "$(dirname "$0")/common.sh"
 NS=${SSE_NS:-"1000 5000"}
@@ -19,6 +21,7 @@ H2_NS=${SSE_H2_NS:-$NS}
 M=${SSE_M:-20}
 D=${SSE_D:-100}
 K=${SSE_K:-4}
+ROUNDS=${ROUNDS:-1}
 APORT=${APORT:-9160}        # Apache: plain $APORT, TLS $APORT + 1
 NPORT=${NPORT:-9162}        # nginx: plain $NPORT, TLS $NPORT + 1
 OUT="$TOP/bench/out"
@@ -130,15 +133,19 @@ nchan() {  # TRANSPORT N
     stop_nginx
 }
 
-for n in $NS; do
-    for tr in h1 h2; do
-        case " $H2_NS " in *" $n "*) ;; *) [ "$tr" = h2 ] && continue ;; esac
-        nchan "$tr" "$n"
-        ours "$tr" "$n"
+for round in $(seq 1 "$ROUNDS"); do
+    for n in $NS; do
+        for tr in h1 h2; do
+            case " $H2_NS " in *" $n "*) ;; *) [ "$tr" = h2 ] && continue ;; esac
+            nchan "$tr" "$n"
+            ours "$tr" "$n"
+        done
     done
 done | tee "$OUT/sse_tls.txt"
 echo "load: $(uptime)"
 echo
+# One row per N, system and transport: medians over the rounds (p99/nchan:
+# the median of each round's ratio to nchan over the same transport).
 printf "%-6s %-12s %-5s %-14s %-5s %-5s %-7s %-7s %-9s %-7s %-7s %s\n" N \
     system trans received lost dups p50_ms p99_ms p99/nchan threads rss_MB KB/sub
 awk '
@@ -147,15 +154,36 @@ function field(line, name,   i, f) {
     for (i = 1; i < length(f); i++) if (f[i] == name) return f[i + 1]
     return "-"
 }
+function median(list,   v, k, i, j, t) {
+    k = split(list, v, " ")
+    for (i = 1; i <= k; i++)
+        for (j = i + 1; j <= k; j++)
+            if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+}
+function add(key, name, value) { vals[key, name] = vals[key, name] " " value }
 {
-    sys = $1; tr = $2; n = $3
+    sys = $1; tr = $2; n = $3; key = n SUBSEP sys SUBSEP tr
+    if (!(key in seen)) { seen[key] = 1; order[++rows] = key }
     p99 = field($0, "p99_ms")
     if (sys == "nchan") base[n, tr] = p99
-    ratio = (sys != "nchan" && base[n, tr] > 0) ? sprintf("%.2f", p99 / base[n, tr]) : "-"
-    per = sprintf("%.1f", (field($0, "rss_kb") - field($0, "base_kb")) / n)
-    printf "%-6s %-12s %-5s %-14s %-5s %-5s %-7s %-7s %-9s %-7s %-7.0f %s\n", n,
-           sys, tr == "h1" ? "https" : "h2",
-           field($0, "received") "/" field($0, "expected"), field($0, "lost"),
-           field($0, "dups"), field($0, "p50_ms"), p99, ratio,
-           field($0, "threads"), field($0, "rss_kb") / 1024, per
+    else if (base[n, tr] > 0 && p99 != "-") add(key, "ratio", p99 / base[n, tr])
+    add(key, "p50", field($0, "p50_ms")); add(key, "p99", p99)
+    add(key, "thr", field($0, "threads")); add(key, "rss", field($0, "rss_kb"))
+    add(key, "per", (field($0, "rss_kb") - field($0, "base_kb")) / n)
+    recv[key] = recv[key] + field($0, "received")
+    want[key] += n * field($0, "messages")
+    lost[key] += field($0, "lost"); dups[key] += field($0, "dups")
+}
+END {
+    for (r = 1; r <= rows; r++) {
+        key = order[r]; split(key, k, SUBSEP)
+        printf "%-6s %-12s %-5s %-14s %-5s %-5s %-7s %-7s %-9s %-7s %-7.0f %.1f\n",
+               k[1], k[2], k[3] == "h1" ? "https" : "h2",
+               recv[key] "/" want[key], want[key] - recv[key], dups[key],
+               median(vals[key, "p50"]), median(vals[key, "p99"]),
+               vals[key, "ratio"] == "" ? "-" : sprintf("%.2f", median(vals[key, "ratio"])),
+               median(vals[key, "thr"]), median(vals[key, "rss"]) / 1024,
+               median(vals[key, "per"])
+    }
 }' "$OUT/sse_tls.txt"

@@ -30,6 +30,7 @@
 #include <nghttp2/nghttp2.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -551,6 +552,37 @@ static void pump(int ep, sub_t *subs, int ms)
     }
 }
 
+/* On stderr (stdout's one line stays as it was): why subscribers did not
+ * connect, by HTTP status (0: no response head; -1: connect, TLS or
+ * request failed). */
+static void report_unconnected(const sub_t *subs)
+{
+    int status[8], count[8], kinds = 0, other = 0, i, k;
+
+    for (i = 0; i < n_subs; i++) {
+        if (subs[i].connected && subs[i].status == 200) {
+            continue;
+        }
+        for (k = 0; k < kinds && status[k] != subs[i].status; k++) {
+        }
+        if (k == kinds && kinds < 8) {
+            status[kinds] = subs[i].status;
+            count[kinds++] = 0;
+        }
+        if (k < kinds) {
+            count[k]++;
+        }
+        else {
+            other++;
+        }
+    }
+    fprintf(stderr, "sseload: not connected after 30 s, by status:");
+    for (k = 0; k < kinds; k++) {
+        fprintf(stderr, " %d x%d", status[k], count[k]);
+    }
+    fprintf(stderr, other ? " other x%d\n" : "\n", other);
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -601,6 +633,7 @@ int main(int argc, char **argv)
     lat = calloc((size_t)n_subs * n_msgs, sizeof(*lat));
     ep = epoll_create1(0);
     if (tls_port) {
+        signal(SIGPIPE, SIG_IGN);   /* a closed connection: an error, not exit */
         open_tls(ep, subs);
     }
     for (i = 0; i < n_subs && !tls_port; i++) {
@@ -622,6 +655,9 @@ int main(int argc, char **argv)
         if (connected == n_subs) {
             break;
         }
+    }
+    if (connected < n_subs) {
+        report_unconnected(subs);
     }
     /* let backlog replays drain before measuring */
     for (deadline = now_ms() + 1000 + idle_s * 1000.0; now_ms() < deadline;) {
