@@ -62,14 +62,18 @@ stop_nginx() {
 # conf TRANSPORT N: HTTPS/1.1 as bench/sse.sh (2 children x 32 threads).
 # h2: an h2 connection whose streams are open holds an event MPM worker
 # (mod_http2 hands it back only when no stream is open) and each stream an
-# h2 worker, so each child gets threads for its half of the N / K
-# connections plus 64, and h2 workers for 3/4 of N (children do not share
-# the load exactly evenly); the module admits as many h2 streams.
+# h2 worker, so each child gets MPM threads for its half of the N / K
+# connections plus 64 (a child out of threads stops accepting; the other
+# takes the connection), and room for N h2 workers, started on demand (the
+# children do not share the streams evenly; a stream's handler needs a
+# free worker to run at all, even to be refused, so the module's limit
+# must stay below H2MaxWorkers).
 conf() {
-    tpc=32 h2w=4
+    tpc=32 h2w=4 h2max=2
     if [ "$1" = h2 ]; then
         tpc=$(( $2 / K / 2 + 64 ))
-        h2w=$(( $2 * 3 / 4 ))
+        h2w=$(( $2 + 64 ))
+        h2max=$2
     fi
     cat <<EOC
 ServerLimit 2
@@ -79,7 +83,7 @@ ThreadsPerChild $tpc
 MaxRequestWorkers $(( tpc * 2 ))
 H2MinWorkers 1
 H2MaxWorkers $h2w
-PayloadChatStreamMaxH2 $h2w
+PayloadChatStreamMaxH2 $h2max
 PayloadChatStreamMaxSubscribers 20000
 PayloadChatStreamMaxPerClient 20000
 $(tls_conf "$((APORT + 1))" "$OUT/ssl")

@@ -75,12 +75,17 @@ typedef struct {
     int first, count;     /* its subscribers: first .. first + count - 1 */
     int handshaken;
     int want_out;         /* h2: a write would have blocked */
+    uint32_t events;      /* what epoll watches for */
 } conn_t;
+
+/* Handshakes in progress at most: the rest of the N connect when these are
+ * done, so that a server's handshake timeout measures no connect storm. */
+#define MAX_HANDSHAKING 100
 
 static int tls_port, use_h2, per_conn = 4;
 static SSL_CTX *tls_ctx;
 static conn_t *conns;
-static int n_conns;
+static int n_conns, handshaking;
 static sub_t *all_subs;
 static double recv_t;        /* when the bytes being parsed arrived */
 
@@ -249,7 +254,10 @@ static void watch(int ep, conn_t *c, uint32_t events)
     struct epoll_event ev = {.events = events,
                              .data.u32 = (uint32_t)(c - conns)};
 
-    epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+    if (events != c->events) {
+        epoll_ctl(ep, EPOLL_CTL_MOD, c->fd, &ev);
+        c->events = events;
+    }
 }
 
 /* The connection is gone: its subscribers count as closed. */
@@ -258,6 +266,7 @@ static void conn_close(int ep, conn_t *c)
     int i;
 
     epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+    handshaking -= !c->handshaken;
     if (c->h2) {
         nghttp2_session_del(c->h2);
         c->h2 = NULL;
@@ -393,6 +402,7 @@ static int tls_opened(conn_t *c)
     char req[512];
 
     c->handshaken = 1;
+    handshaking--;
     if (use_h2) {
         SSL_get0_alpn_selected(c->ssl, &alpn, &alpn_len);
         if (alpn_len != 2 || memcmp(alpn, "h2", 2)) {
@@ -474,8 +484,9 @@ static void pump_tls(int ep, int ms)
     }
 }
 
-/* Opens every TLS connection (its handshake proceeds in pump_tls). */
-static void open_tls(int ep, sub_t *subs)
+/* Opens every TLS connection, MAX_HANDSHAKING at a time, until the
+ * deadline (handshakes proceed in pump_tls). */
+static void open_tls(int ep, sub_t *subs, double deadline)
 {
     static const unsigned char h2[] = "\x02h2", h1[] = "\x08http/1.1";
     int per = use_h2 ? per_conn : 1, i, j;
@@ -484,6 +495,7 @@ static void open_tls(int ep, sub_t *subs)
     SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
     SSL_CTX_set_mode(tls_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE
                      | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_read_ahead(tls_ctx, 1);   /* a read() per burst, not per record */
     n_conns = (n_subs + per - 1) / per;
     conns = calloc(n_conns, sizeof(*conns));
     all_subs = subs;
@@ -491,6 +503,9 @@ static void open_tls(int ep, sub_t *subs)
         conn_t *c = &conns[i];
         struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = i};
 
+        while (handshaking >= MAX_HANDSHAKING && now_ms() < deadline) {
+            pump_tls(ep, 10);
+        }
         c->first = i * per;
         c->count = n_subs - c->first < per ? n_subs - c->first : per;
         c->fd = open_socket(tls_port, 1);
@@ -506,6 +521,8 @@ static void open_tls(int ep, sub_t *subs)
         SSL_set_alpn_protos(c->ssl, use_h2 ? h2 : h1,
                             use_h2 ? sizeof(h2) - 1 : sizeof(h1) - 1);
         epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+        c->events = EPOLLOUT;
+        handshaking++;
         if ((c->first + c->count) / 200 != c->first / 200) {
             pump_tls(ep, 0);   /* keep the accept queues moving */
         }
@@ -594,7 +611,7 @@ int main(int argc, char **argv)
     struct rlimit rl;
     sub_t *subs;
     int ep, i, opt, connected = 0, pub_fail = 0, dups = 0;
-    double deadline;
+    double deadline = 0;
 
     while ((opt = getopt(argc, argv, "n:m:d:J:P:Q:s:p:ji:t:2k:")) != -1) {
         switch (opt) {
@@ -634,7 +651,8 @@ int main(int argc, char **argv)
     ep = epoll_create1(0);
     if (tls_port) {
         signal(SIGPIPE, SIG_IGN);   /* a closed connection: an error, not exit */
-        open_tls(ep, subs);
+        deadline = now_ms() + 30000;  /* the connections' time includes TLS */
+        open_tls(ep, subs, deadline);
     }
     for (i = 0; i < n_subs && !tls_port; i++) {
         struct epoll_event ev = {.events = EPOLLOUT, .data.u32 = i};
@@ -646,7 +664,9 @@ int main(int argc, char **argv)
             pump(ep, subs, 0);   /* keep the accept queues moving */
         }
     }
-    deadline = now_ms() + 30000;
+    if (!tls_port) {
+        deadline = now_ms() + 30000;
+    }
     while (now_ms() < deadline) {
         pump(ep, subs, 50);
         for (connected = 0, i = 0; i < n_subs; i++) {
