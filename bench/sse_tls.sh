@@ -107,7 +107,7 @@ run() {
         -s "$sub" -p "$pubpath" "$@" > "$OUT/sse_tls.r" &
     lp=$!
     peak_rss=0 peak_thr=0
-    for _ in $(seq 1 240); do        # sseload stops itself within ~60 s
+    for _ in $(seq 1 400); do        # sseload stops itself within ~80 s
         [ -s "$OUT/sse_tls.r" ] && break
         set -- $(children_rss_threads "$ppid")
         [ "$1" -gt "$peak_rss" ] && peak_rss=$1
