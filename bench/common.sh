@@ -66,9 +66,10 @@ children_rss_threads() {
     ppid=$1
     rss=0 thr=0
     for p in $(pgrep -P "$ppid"); do
-        r=$(awk '/VmRSS/ {print $2}' /proc/$p/status)
-        t=$(awk '/Threads/ {print $2}' /proc/$p/status)
-        rss=$((rss + r)); thr=$((thr + t))
+        # a child that exits meanwhile counts 0
+        r=$(awk '/VmRSS/ {print $2}' /proc/$p/status 2>/dev/null) || r=0
+        t=$(awk '/Threads/ {print $2}' /proc/$p/status 2>/dev/null) || t=0
+        rss=$((rss + ${r:-0})); thr=$((thr + ${t:-0}))
     done
     echo "$rss $thr"
 }
