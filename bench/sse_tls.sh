@@ -9,8 +9,8 @@
 # N streams are open.
 #
 # Our Apache: 2 children; an HTTPS/1.1 stream is parked by the event MPM,
-# an h2 stream holds threads (see conf below); 4 streams per h2 connection
-# (PayloadChatStreamMaxPerH2Connection's default).  SSE_H2_NS: the Ns run
+# an h2 stream holds threads (see conf below); SSE_K streams per h2
+# connection (default 4, PayloadChatStreamMaxPerH2Connection's default).  SSE_H2_NS: the Ns run
 # over h2 (default: all of SSE_NS); ROUNDS: goes of everything, alternated.
 # "lost" counts what every one of the N subscribers should have received:
 # a subscriber that did not connect loses all of its messages.
@@ -84,6 +84,7 @@ MaxRequestWorkers $(( tpc * 2 ))
 H2MinWorkers 1
 H2MaxWorkers $h2w
 PayloadChatStreamMaxH2 $h2max
+PayloadChatStreamMaxPerH2Connection $K
 PayloadChatStreamMaxSubscribers 20000
 PayloadChatStreamMaxPerClient 20000
 $(tls_conf "$((APORT + 1))" "$OUT/ssl")
