@@ -32,7 +32,7 @@ UNIT="req/s"
 [ -n "${STREAM:-}" ] && UNIT="KiB/subscriber"
 [ -n "${IDLE:-}" ] && UNIT="CPU-s/20s"
 if [ -n "${STREAM:-}${IDLE:-}" ]; then
-    cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$NEW_TOP/bench/sseload.c"
+    build_sseload "$OUT/sseload" "$NEW_TOP/bench/sseload.c"
 fi
 
 cleanup() {

@@ -14,7 +14,7 @@ OUT="$TOP/bench/out"
 sh "$TOP/scripts/deps.sh" wrk postgresql libaprutil1-dbd-pgsql
 make -C "$TOP" -s build >/dev/null
 mkdir -p "$OUT"
-cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$TOP/bench/sseload.c"
+build_sseload "$OUT/sseload"
 PGDIR=$(mktemp -d /tmp/pchat-bench-pg.XXXXXX)
 chmod 755 "$PGDIR"
 

@@ -32,6 +32,10 @@ Group www-data"
 stop_apache() {
     "$HTTPD" -f "$1/httpd.conf" -k stop 2>/dev/null
     sleep 1
+    for _ in $(seq 1 100); do   # thousands of threads take a while
+        [ -f "$1/httpd.pid" ] || return 0
+        sleep 0.1
+    done
 }
 
 # CPU time (utime + stime, clock ticks) of Apache's children.
@@ -44,14 +48,56 @@ apache_cpu_ticks() {
     echo "$t"
 }
 
+# build_sseload DEST [SOURCE]: compiles the stream load client (TLS through
+# OpenSSL, h2 through libnghttp2).
+build_sseload() {
+    sh "$TOP/scripts/deps.sh" libnghttp2-dev
+    cc -O2 -Wall -Wextra -Werror -o "$1" "${2:-$TOP/bench/sseload.c}" \
+        -lssl -lcrypto -lnghttp2
+}
+
 # Total RSS (KiB) and threads of Apache's children.
 apache_rss_threads() {
-    ppid=$(cat "$1/httpd.pid")
+    children_rss_threads "$(cat "$1/httpd.pid")"
+}
+
+# Total RSS (KiB) and threads of the children of process PPID.
+children_rss_threads() {
+    ppid=$1
     rss=0 thr=0
     for p in $(pgrep -P "$ppid"); do
-        r=$(awk '/VmRSS/ {print $2}' /proc/$p/status)
-        t=$(awk '/Threads/ {print $2}' /proc/$p/status)
-        rss=$((rss + r)); thr=$((thr + t))
+        # a child that exits meanwhile counts 0
+        r=$(awk '/VmRSS/ {print $2}' /proc/$p/status 2>/dev/null) || r=0
+        t=$(awk '/Threads/ {print $2}' /proc/$p/status 2>/dev/null) || t=0
+        rss=$((rss + ${r:-0})); thr=$((thr + ${t:-0}))
     done
     echo "$rss $thr"
+}
+
+# make_cert DIR: a self-signed P-256 certificate for localhost, DIR/cert.pem
+# and DIR/key.pem (the benchmarks' TLS servers; clients do not check it).
+make_cert() {
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -days 2 -subj /CN=localhost -addext basicConstraints=critical,CA:FALSE \
+        -keyout "$1/key.pem" -out "$1/cert.pem" >/dev/null 2>&1
+}
+
+# tls_conf PORT CERTDIR: Apache config lines for a TLS virtual host on
+# 127.0.0.1:PORT that speaks h2 and http/1.1 (mod_ssl, mod_http2 loaded)
+# and serves the chat as the main server does.
+tls_conf() {
+    cat <<EOC
+LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
+LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
+LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
+Listen 127.0.0.1:$1
+<VirtualHost 127.0.0.1:$1>
+    SSLEngine on
+    SSLCertificateFile $2/cert.pem
+    SSLCertificateKeyFile $2/key.pem
+    Protocols h2 http/1.1
+    PayloadChat On
+</VirtualHost>
+EOC
 }

@@ -12,15 +12,9 @@ PORT=${PORT:-18190}
 TLS_PORT=$((PORT + 1))
 OUT="$TOP/bench/out"
 PY=/usr/bin/python3
-mkdir -p "$OUT/ssl"
 make -C "$TOP" -s build >/dev/null
-openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-    -days 2 -subj /CN=localhost -addext basicConstraints=critical,CA:FALSE \
-    -keyout "$OUT/ssl/key.pem" -out "$OUT/ssl/cert.pem" >/dev/null 2>&1
-CONF="LoadModule socache_shmcb_module /usr/lib/apache2/modules/mod_socache_shmcb.so
-LoadModule ssl_module /usr/lib/apache2/modules/mod_ssl.so
-LoadModule http2_module /usr/lib/apache2/modules/mod_http2.so
-ServerLimit 2
+make_cert "$OUT/ssl"
+CONF="ServerLimit 2
 StartServers 2
 ThreadsPerChild 25
 MaxRequestWorkers 50
@@ -28,13 +22,7 @@ MaxSpareThreads 50
 ${H2COST_EXTRA:-}
 PayloadChatStreamMaxPerClient 100000
 PayloadChatStreamMaxPerH2Connection 100
-Listen 127.0.0.1:$TLS_PORT
-<VirtualHost 127.0.0.1:$TLS_PORT>
-    SSLEngine on
-    SSLCertificateFile $OUT/ssl/cert.pem
-    SSLCertificateKeyFile $OUT/ssl/key.pem
-    Protocols h2 http/1.1
-</VirtualHost>"
+$(tls_conf "$TLS_PORT" "$OUT/ssl")"
 trap 'stop_apache "$OUT/h2cost" 2>/dev/null || true' EXIT
 
 measure() {   # KIND N PER_CONNECTION

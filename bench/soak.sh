@@ -12,7 +12,7 @@ OUT="$TOP/bench/out"
 sh "$TOP/scripts/deps.sh" wrk
 make -C "$TOP" -s build >/dev/null
 mkdir -p "$OUT"
-cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$TOP/bench/sseload.c"
+build_sseload "$OUT/sseload"
 trap 'stop_apache "$OUT/soak" 2>/dev/null || true' EXIT
 
 start_apache "$PORT" "$OUT/soak" "StartServers 2

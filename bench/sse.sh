@@ -15,7 +15,7 @@ OUT="$TOP/bench/out"
 sh "$TOP/scripts/deps.sh" nginx libnginx-mod-nchan
 make -C "$TOP" -s build >/dev/null
 mkdir -p "$OUT/nginx_tmp"
-cc -O2 -Wall -Wextra -Werror -o "$OUT/sseload" "$TOP/bench/sseload.c"
+build_sseload "$OUT/sseload"
 
 cleanup() {
     [ -f "$OUT/nginx.pid" ] && kill "$(cat "$OUT/nginx.pid")" 2>/dev/null || true
@@ -23,7 +23,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-sed -e "s|@OUT@|$OUT|g" -e "s|@PORT@|$NPORT|g" "$TOP/bench/nchan.conf.in" \
+sed -e "s|@OUT@|$OUT|g" -e "s|@PORT@|$NPORT|g" -e "s|@TLS@||" \
+    "$TOP/bench/nchan.conf.in" \
     > "$OUT/nchan.conf"
 nginx -c "$OUT/nchan.conf"
 EVENT_CONF="ThreadsPerChild 32

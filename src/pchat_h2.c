@@ -19,6 +19,7 @@
 #include "http_config.h"
 #include "pchat_h2.h"
 #include "pchat_config.h"
+#include "pchat_shm.h"
 
 /* The streams of one h2 connection.  Keyed by the connection's address,
  * not its id: the event MPM's c->id names the worker thread that accepted
@@ -98,6 +99,7 @@ static apr_status_t release(void *data)
     }
     streams--;
     apr_thread_mutex_unlock(mu);
+    pchat_shm_h2_subscribers_add(-1);
     return APR_SUCCESS;
 }
 
@@ -142,6 +144,7 @@ pchat_error *pchat_h2_admit(request_rec *r)
                       err->message);
         return err;
     }
+    pchat_shm_h2_subscribers_add(1);
     apr_pool_cleanup_register(r->pool, cs, release, apr_pool_cleanup_null);
     return NULL;
 }

@@ -240,12 +240,13 @@ static void add_child(void *baton, const pchat_shm_child *c)
     sums[0] += c->subscribers;
     sums[1] += c->db_open;
     sums[2] += c->db_busy;
+    sums[3] += c->h2_subscribers;
 }
 
 int pchat_metrics_handler(request_rec *r)
 {
     pchat_metrics_shared *sm = seg();
-    apr_uint64_t sums[3] = {0, 0, 0};
+    apr_uint64_t sums[4] = {0, 0, 0, 0};
     apr_time_t t;
     size_t i;
 
@@ -266,6 +267,9 @@ int pchat_metrics_handler(request_rec *r)
     latency(r, sm);
     simple(r, "payloadchat_subscribers", "gauge",
            "Open streams on this node.", sums[0]);
+    simple(r, "payloadchat_h2_subscribers", "gauge",
+           "Open streams over HTTP/2 on this node (each holds an h2 worker).",
+           sums[3]);
     simple(r, "payloadchat_db_connections_open", "gauge",
            "Database connections the children hold.", sums[1]);
     simple(r, "payloadchat_db_connections_busy", "gauge",

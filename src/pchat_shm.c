@@ -18,6 +18,7 @@ typedef struct {
 typedef struct {
     volatile apr_uint32_t pid;
     volatile apr_uint32_t subscribers;
+    volatile apr_uint32_t h2_subscribers;   /* of them, over HTTP/2 */
     volatile apr_uint32_t db_open;  /* database connections of the child */
     volatile apr_uint32_t db_busy;  /* ... of them in use */
 } pchat_slot;
@@ -59,6 +60,7 @@ void pchat_shm_child_init(apr_pool_t *pchild, server_rec *s)
         if (apr_atomic_cas32(&shared->slots[i].pid, pid, 0) == 0) {
             my_slot = &shared->slots[i];
             apr_atomic_set32(&my_slot->subscribers, 0);
+            apr_atomic_set32(&my_slot->h2_subscribers, 0);
             apr_atomic_set32(&my_slot->db_open, 0);
             apr_atomic_set32(&my_slot->db_busy, 0);
             return;
@@ -76,6 +78,7 @@ void pchat_shm_child_exited(pid_t pid)
     for (i = 0; shared && i < SLOTS; i++) {
         if (shared->slots[i].pid == (apr_uint32_t)pid) {
             apr_atomic_set32(&shared->slots[i].subscribers, 0);
+            apr_atomic_set32(&shared->slots[i].h2_subscribers, 0);
             apr_atomic_set32(&shared->slots[i].db_open, 0);
             apr_atomic_set32(&shared->slots[i].db_busy, 0);
             apr_atomic_set32(&shared->slots[i].pid, 0);
@@ -101,20 +104,38 @@ apr_uint32_t pchat_shm_subscribers_add(int delta)
     return pchat_shm_subscribers_total();
 }
 
-apr_uint32_t pchat_shm_subscribers_total(void)
+/* The sum over live children of the slot counter at offset. */
+static apr_uint32_t slots_sum(size_t offset)
 {
     apr_uint32_t total = 0;
     int i;
 
+#define COUNTER(slot) ((volatile apr_uint32_t *)((char *)(slot) + offset))
     if (!shared) {
-        return apr_atomic_read32(&spare_slot.subscribers);
+        return apr_atomic_read32(COUNTER(&spare_slot));
     }
     for (i = 0; i < SLOTS; i++) {
         if (shared->slots[i].pid) {
-            total += apr_atomic_read32(&shared->slots[i].subscribers);
+            total += apr_atomic_read32(COUNTER(&shared->slots[i]));
         }
     }
     return total;
+#undef COUNTER
+}
+
+apr_uint32_t pchat_shm_subscribers_total(void)
+{
+    return slots_sum(APR_OFFSETOF(pchat_slot, subscribers));
+}
+
+void pchat_shm_h2_subscribers_add(int delta)
+{
+    apr_atomic_add32(&my_slot->h2_subscribers, (apr_uint32_t)delta);
+}
+
+apr_uint32_t pchat_shm_h2_subscribers_total(void)
+{
+    return slots_sum(APR_OFFSETOF(pchat_slot, h2_subscribers));
 }
 
 void pchat_shm_db_add(int open, int busy)
@@ -136,6 +157,7 @@ int pchat_shm_child_each(pchat_shm_child_fn fn, void *baton)
             continue;
         }
         child.subscribers = apr_atomic_read32(&slot->subscribers);
+        child.h2_subscribers = apr_atomic_read32(&slot->h2_subscribers);
         child.db_open = apr_atomic_read32(&slot->db_open);
         child.db_busy = apr_atomic_read32(&slot->db_busy);
         fn(baton, &child);

@@ -19,6 +19,9 @@ apr_uint32_t pchat_shm_changes(void);
 /* Adds delta to this child's subscribers; returns the new node total. */
 apr_uint32_t pchat_shm_subscribers_add(int delta);
 apr_uint32_t pchat_shm_subscribers_total(void);
+/* The subscribers among them over HTTP/2 (each holds an h2 worker). */
+void pchat_shm_h2_subscribers_add(int delta);
+apr_uint32_t pchat_shm_h2_subscribers_total(void);
 
 /* Adds to this child's open and in-use database connections. */
 void pchat_shm_db_add(int open, int busy);
@@ -27,6 +30,7 @@ void pchat_shm_db_add(int open, int busy);
 typedef struct {
     apr_uint32_t pid;
     apr_uint32_t subscribers;
+    apr_uint32_t h2_subscribers;
     apr_uint32_t db_open;
     apr_uint32_t db_busy;
 } pchat_shm_child;

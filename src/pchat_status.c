@@ -9,7 +9,7 @@
 typedef struct {
     request_rec *r;
     int short_report;
-    apr_uint64_t subscribers, db_open, db_busy;
+    apr_uint64_t subscribers, h2_subscribers, db_open, db_busy;
 } status_walk;
 
 static void child_row(void *baton, const pchat_shm_child *c)
@@ -17,17 +17,19 @@ static void child_row(void *baton, const pchat_shm_child *c)
     status_walk *w = baton;
 
     w->subscribers += c->subscribers;
+    w->h2_subscribers += c->h2_subscribers;
     w->db_open += c->db_open;
     w->db_busy += c->db_busy;
     if (w->short_report) {
         ap_rprintf(w->r, "PayloadChatChild: pid=%u subscribers=%u "
-                   "db_busy=%u db_idle=%u\n", c->pid, c->subscribers,
-                   c->db_busy, c->db_open - c->db_busy);
+                   "h2_subscribers=%u db_busy=%u db_idle=%u\n", c->pid,
+                   c->subscribers, c->h2_subscribers, c->db_busy,
+                   c->db_open - c->db_busy);
     }
     else {
         ap_rprintf(w->r, "<tr><td>%u</td><td>%u</td><td>%u</td><td>%u</td>"
-                   "</tr>\n", c->pid, c->subscribers, c->db_busy,
-                   c->db_open - c->db_busy);
+                   "<td>%u</td></tr>\n", c->pid, c->subscribers,
+                   c->h2_subscribers, c->db_busy, c->db_open - c->db_busy);
     }
 }
 
@@ -53,7 +55,7 @@ static const char *hub_state(apr_time_t last, apr_time_t now)
 
 static int pchat_status_hook(request_rec *r, int flags)
 {
-    status_walk w = {r, flags & AP_STATUS_SHORT, 0, 0, 0};
+    status_walk w = {r, flags & AP_STATUS_SHORT, 0, 0, 0, 0};
     apr_time_t now = apr_time_now();
     apr_uint32_t writes = pchat_shm_changes();
     double up = (double)(now - pchat_metrics_started()) / APR_USEC_PER_SEC;
@@ -64,11 +66,12 @@ static int pchat_status_hook(request_rec *r, int flags)
     if (!w.short_report) {
         ap_rputs("<hr />\n<h2>Payload Chat</h2>\n<table border=\"0\">"
                  "<tr><th>child pid</th><th>subscribers</th>"
-                 "<th>db busy</th><th>db idle</th></tr>\n", r);
+                 "<th>over HTTP/2</th><th>db busy</th><th>db idle</th></tr>\n", r);
     }
     pchat_shm_child_each(child_row, &w);
     if (w.short_report) {
         ap_rprintf(r, "PayloadChatSubscribers: %" APR_UINT64_T_FMT "\n"
+                   "PayloadChatH2Subscribers: %" APR_UINT64_T_FMT "\n"
                    "PayloadChatFramesDelivered: %" APR_UINT64_T_FMT "\n"
                    "PayloadChatMessagesDelivered: %" APR_UINT64_T_FMT "\n"
                    "PayloadChatWrites: %u\nPayloadChatWritesPerSec: %.3f\n"
@@ -76,13 +79,15 @@ static int pchat_status_hook(request_rec *r, int flags)
                    "PayloadChatDBIdle: %" APR_UINT64_T_FMT "\n"
                    "PayloadChatHubState: %s\n"
                    "PayloadChatLastPurgeSecondsAgo: %ld\n",
-                   w.subscribers, pchat_metrics_get(PCHAT_M_FRAMES),
+                   w.subscribers, w.h2_subscribers,
+                   pchat_metrics_get(PCHAT_M_FRAMES),
                    pchat_metrics_get(PCHAT_M_MESSAGES), writes, rate,
                    w.db_busy, w.db_open - w.db_busy, hub, purge);
         return OK;
     }
     ap_rprintf(r, "</table>\n<dl>"
-               "<dt>Subscribers on this node: %" APR_UINT64_T_FMT "</dt>\n"
+               "<dt>Subscribers on this node: %" APR_UINT64_T_FMT " (%"
+               APR_UINT64_T_FMT " over HTTP/2, each on an h2 worker)</dt>\n"
                "<dt>Frames delivered: %" APR_UINT64_T_FMT ", messages in "
                "them: %" APR_UINT64_T_FMT "</dt>\n"
                "<dt>Message writes: %u (%.3f/s since start)</dt>\n"
@@ -90,7 +95,8 @@ static int pchat_status_hook(request_rec *r, int flags)
                APR_UINT64_T_FMT " idle</dt>\n"
                "<dt>Stream hub: %s</dt>\n<dt>Last tombstone purge: %s</dt>\n"
                "</dl>\n",
-               w.subscribers, pchat_metrics_get(PCHAT_M_FRAMES),
+               w.subscribers, w.h2_subscribers,
+               pchat_metrics_get(PCHAT_M_FRAMES),
                pchat_metrics_get(PCHAT_M_MESSAGES), writes, rate,
                w.db_busy, w.db_open - w.db_busy, hub,
                purge < 0 ? "never" : apr_psprintf(r->pool, "%lds ago",

@@ -272,9 +272,9 @@ def make_message(c, a, b, content):
     return data['doc']
 
 
-def subscribers(c):
+def subscribers(c, key='subscribers'):
     status, data = c.call('GET', '/api/messages/sse/stats')
-    return data['subscribers'] if status == 200 else None
+    return data.get(key) if status == 200 else None
 
 
 def contents(stream):
@@ -295,6 +295,7 @@ def scenario_basic(port, tls, pidfile):
         is_(c.alpn, 'h2', 'ALPN chose h2')
     a, b = make_user(c), make_user(c)
     base = subscribers(c)
+    base_h2 = subscribers(c, 'h2Subscribers')
     tag = uniq('h2basic')
     s = c.open_stream(watch_path(tag))
     is_(s.status, 200, 'the stream answers 200 over h2')
@@ -304,6 +305,8 @@ def scenario_basic(port, tls, pidfile):
     time.sleep(1.5)
     ok(not s.ended and not s.reset, 'the stream is still open after 1.5 s')
     is_(subscribers(c), base + 1, 'stats count the h2 subscriber')
+    is_(subscribers(c, 'h2Subscribers'), base_h2 + 1,
+        '... among the h2 subscribers')
 
     t0 = time.time()
     make_message(c, a, b, tag + ' live')
@@ -332,6 +335,7 @@ def scenario_basic(port, tls, pidfile):
     c.cancel(s)
     ok(wait_until(lambda: subscribers(c) == base, 5),
        'RST_STREAM: the subscriber is released (stats back)')
+    is_(subscribers(c, 'h2Subscribers'), base_h2, '... h2 subscribers too')
     missed = ['%s missed %d' % (tag, i) for i in range(3)]
     for text in missed:
         make_message(c, a, b, text)

@@ -52,7 +52,8 @@ ok exists $m0->{'payloadchat_requests_total{endpoint="count",code="2xx"}'},
     'requests by endpoint and status class';
 ok exists $m0->{'payloadchat_request_duration_seconds_bucket{endpoint="count",le="+Inf"}'},
     'a latency histogram per endpoint';
-for my $name (qw(payloadchat_subscribers payloadchat_db_connections_busy
+for my $name (qw(payloadchat_subscribers payloadchat_h2_subscribers
+                 payloadchat_db_connections_busy
                  payloadchat_db_connections_open
                  payloadchat_frames_delivered_total
                  payloadchat_rate_limited_total payloadchat_csrf_refused_total)) {

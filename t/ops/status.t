@@ -32,7 +32,7 @@ sub status_until {
 
 on_server(undef);
 my $before = status_auto();
-for my $line (qw(Subscribers FramesDelivered MessagesDelivered Writes
+for my $line (qw(Subscribers H2Subscribers FramesDelivered MessagesDelivered Writes
                  WritesPerSec DBBusy DBIdle HubState
                  LastPurgeSecondsAgo)) {
     like $before->{"PayloadChat$line"} // '', qr/\S/, "?auto has PayloadChat$line";
@@ -53,6 +53,8 @@ my $open = status_until(sub { $_[0]{PayloadChatSubscribers}
                               > $before->{PayloadChatSubscribers} });
 cmp_ok $open->{PayloadChatSubscribers}, '>', $before->{PayloadChatSubscribers},
     'subscribers grow while a stream is open';
+is $open->{PayloadChatH2Subscribers}, $before->{PayloadChatH2Subscribers},
+    '... an HTTP/1.1 stream not among the h2 subscribers';
 
 make_message($u, $u, "$tag one");
 my @ev = $s->collect(10, sub { grep { ($_->{event} // '') eq 'message' } @{$_[0]} });
@@ -66,7 +68,7 @@ cmp_ok $sent->{PayloadChatMessagesDelivered}, '>',
 like $sent->{PayloadChatHubState}, qr/^(running|idle \(no stream\))$/,
     'the hub is running (or, under prefork, idle)';
 like Apache::TestRequest::GET('/server-status?auto')->content,
-    qr/^PayloadChatChild: pid=\d+ subscribers=\d+ db_busy=\d+ db_idle=\d+$/m,
+    qr/^PayloadChatChild: pid=\d+ subscribers=\d+ h2_subscribers=\d+ db_busy=\d+ db_idle=\d+$/m,
     'a line per child';
 
 $s->close;

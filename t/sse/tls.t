@@ -25,7 +25,7 @@ on_server(undef);
 
 sub subscribers {
     my ($res, $data) = get_json('/api/messages/sse/stats');
-    return $data->{subscribers};
+    return $data->{$_[0] // 'subscribers'};
 }
 
 sub wait_for {
@@ -48,12 +48,14 @@ sub until_content {
 }
 
 my $base = subscribers();
+my $base_h2 = subscribers('h2Subscribers');
 my $s = PChat::SSE->open_tls($tls, $path);
 is $s->status, 200, 'the stream answers 200 over TLS';
 is $s->{alpn}, 'http/1.1', 'on HTTP/1.1 by ALPN';
 like $s->header('content-type'), qr{^text/event-stream}, 'text/event-stream';
 ok $s->next_event(5) && $s->next_event(5), 'first events: retry, cursor';
 is subscribers(), $base + 1, 'stats count it';
+is subscribers('h2Subscribers'), $base_h2, '... not among the h2 subscribers';
 
 my @all;
 my $t0 = time;
