@@ -20,8 +20,9 @@ typedef struct {
 int pchat_api_find(pchat_req *q);
 /* The answer of a find: docs (the envelope takes a reference of its own)
  * in Payload's pagination envelope for the query's page, limit and
- * pagination flag, total being how many documents match.  Pure, so the
- * unit tests check it (unit/check_envelope.c). */
+ * pagination flag, total being how many documents match.  Also used by
+ * receipts and conversations; pure, so the unit tests check it
+ * (unit/check_envelope.c). */
 json_t *pchat_api_envelope(json_t *docs, const pchat_query *pq,
                            apr_int64_t total);
 int pchat_api_count(pchat_req *q);
