@@ -40,7 +40,8 @@ my %stored = map {
 } @msgs;
 
 my (%last, @frame_ids);
-$s->collect(15, sub {
+# (returns once every version arrived; the bound is for a loaded machine)
+$s->collect(60, sub {
     my @m = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
     @frame_ids = map { $_->{id} } @m;
     %last = ();
