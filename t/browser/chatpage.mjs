@@ -46,3 +46,37 @@ export const waitText = (page, text, timeout = 2000) => page.waitForFunction(
 
 export const unreadOf = (page, email) => page.$eval(`${person(email)} [data-testid=unread]`,
   (e) => (e.hidden ? 0 : Number(e.textContent)));
+
+// Logs in an existing user (another device of them: a context of its own).
+export async function logIn(page, base, email) {
+  await page.goto(base);
+  await page.getByTestId('email').fill(email);
+  await page.getByTestId('password').fill('password123');
+  await page.getByTestId('login').click();
+  await page.waitForSelector('#chat:not([hidden])', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 15000 });
+}
+
+export const myId = (page) => page.evaluate(() => Number(localStorage.getItem('pchat.me')));
+
+// The tab as hidden or visible to the page: document.hidden and
+// visibilityState overridden, then a visibilitychange event (headless
+// Chromium keeps every page visible).
+export const setHidden = (page, hidden) => page.evaluate((h) => {
+  if (h) {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  } else {
+    delete document.visibilityState;
+    delete document.hidden;
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}, hidden);
+
+// POST /api/messages from the page (its cookie), with extra fields.
+export const post = (page, body) => page.evaluate(async (b) => {
+  const r = await fetch('/api/messages?depth=0', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+  if (!r.ok) throw new Error(`POST ${r.status} ${await r.text()}`);
+  return (await r.json()).doc;
+}, body);
