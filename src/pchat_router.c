@@ -7,6 +7,8 @@
 #include "pchat_stream.h"
 #include "pchat_auth.h"
 #include "pchat_metrics.h"
+#include "pchat_presence.h"
+#include "pchat_typing.h"
 
 typedef int (*endpoint_fn)(pchat_req *q);
 
@@ -20,14 +22,15 @@ typedef enum {
     PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
     PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER,
     PATH_INIT, PATH_DUPLICATE, PATH_ACCESS, PATH_FORGOT, PATH_RESET,
-    PATH_UNLOCK, PATH_NONE
+    PATH_UNLOCK, PATH_PRESENCE, PATH_TYPING, PATH_NONE
 } path_kind;
 
 /* The kinds as the metrics name them (PATH_NONE: no route matched). */
 static const char *const endpoint_names[] = {
     "collection", "count", "id", "stream", "stream_stats", "login",
     "logout", "me", "refresh", "first_register", "init", "duplicate",
-    "access", "forgot_password", "reset_password", "unlock", "none"
+    "access", "forgot_password", "reset_password", "unlock", "presence",
+    "typing", "none"
 };
 _Static_assert(sizeof(endpoint_names) / sizeof(endpoint_names[0])
                == PCHAT_ENDPOINTS && PATH_NONE + 1 == PCHAT_ENDPOINTS,
@@ -71,7 +74,29 @@ static const pchat_route_def routes[] = {
      "forgot-password"},
     {PATH_RESET, {{M_POST, pchat_auth_reset}, {0, NULL}}, "reset-password"},
     {PATH_UNLOCK, {{M_POST, pchat_auth_unlock}, {0, NULL}}, "unlock"},
+    {PATH_PRESENCE, {{M_GET, pchat_presence_handler}, {0, NULL}}, NULL},
+    {PATH_TYPING, {{M_POST, pchat_typing_handler}, {0, NULL}}, NULL},
 };
+
+/* The chat's endpoints that are not collections: /api/<name>. */
+static const struct {
+    const char *name;
+    path_kind kind;
+} chat_paths[] = {
+    {"presence", PATH_PRESENCE}, {"typing", PATH_TYPING},
+};
+
+static const pchat_route_def *chat_route(const char *slug)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(chat_paths) / sizeof(chat_paths[0]); i++) {
+        if (!strcmp(chat_paths[i].name, slug)) {
+            return &routes[chat_paths[i].kind];
+        }
+    }
+    return NULL;
+}
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -160,6 +185,9 @@ static const pchat_route_def *match(request_rec *r, pchat_req *q, int *as_id)
     extra = sub ? apr_strtok(NULL, "/", &state) : NULL;
     if (slug && !sub && !strcmp(slug, "access")) {
         return &routes[PATH_ACCESS];
+    }
+    if (slug && chat_route(slug)) {
+        return sub ? NULL : chat_route(slug);
     }
     if (!slug || !(q->coll = pchat_collection_find(slug))) {
         return NULL;

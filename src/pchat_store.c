@@ -185,9 +185,36 @@ static const char *const migration_7[] = {
     NULL
 };
 
+/* Issue 16: signals (typing, read, presence: short-lived events every
+ * node's hub reads), presence (one row per user and child process with a
+ * stream of that user, kept alive by a heartbeat), when a user was last
+ * seen, read receipts (one per reader and peer), and an index for unread
+ * counts (messages of one sender to one receiver after an id). */
+static const char *const migration_8[] = {
+    "CREATE TABLE signals (id @PK@, kind TEXT NOT NULL,"
+    " from_user BIGINT NOT NULL, to_user BIGINT, body TEXT NOT NULL,"
+    " created_at BIGINT NOT NULL)",
+    "CREATE INDEX signals_created ON signals (created_at)",
+    "CREATE INDEX signals_pair ON signals (from_user, to_user, created_at)",
+    "CREATE TABLE presence (user_id BIGINT NOT NULL, node TEXT NOT NULL,"
+    " beat_at BIGINT NOT NULL, PRIMARY KEY (user_id, node))",
+    "CREATE INDEX presence_beat ON presence (beat_at)",
+    "CREATE TABLE presence_seen (user_id BIGINT PRIMARY KEY,"
+    " last_seen BIGINT NOT NULL)",
+    "CREATE TABLE receipts (id @PK@, user_id BIGINT NOT NULL,"
+    " peer BIGINT NOT NULL, message BIGINT NOT NULL,"
+    " read_at BIGINT NOT NULL, created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL)",
+    "CREATE UNIQUE INDEX receipts_pair ON receipts (user_id, peer)",
+    "CREATE INDEX receipts_peer ON receipts (peer)",
+    "CREATE INDEX messages_pair ON messages (sender, receiver, id) "
+    "WHERE deleted = 0",
+    NULL
+};
+
 static const char *const *const migrations[] = {
     migration_1, migration_2, migration_3, migration_4, migration_5,
-    migration_6, migration_7};
+    migration_6, migration_7, migration_8};
 #define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
 static const char *replace_all(apr_pool_t *p, const char *text,

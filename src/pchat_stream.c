@@ -42,6 +42,9 @@
 #include "pchat_access.h"
 #include "pchat_listen.h"
 #include "pchat_h2.h"
+#include "pchat_auth.h"
+#include "pchat_signals.h"
+#include "pchat_presence.h"
 
 #define HUB_TICK apr_time_from_msec(10)
 /* A blocked subscriber wakes at least this often to notice a gone client. */
@@ -98,6 +101,8 @@ typedef struct pchat_hub {
      * clock, kept for the process's life with its listening connection. */
     hub_clock own_clock;
     int own_clock_ready;
+    pchat_signals *signals;       /* typing, read, presence: recent ones */
+    pchat_presence *presence;     /* the users of this child's streams */
     struct pchat_hub *next;
 } pchat_hub;
 
@@ -124,6 +129,8 @@ typedef struct pchat_sub {
     sub_state state;            /* guarded by hub->mu */
     apr_time_t not_before;      /* no callback (no try) before this */
     int gone;                   /* the client hung up */
+    apr_int64_t user;           /* logged in at the open, or 0 */
+    apr_int64_t sig_cursor;     /* the last signal looked at */
     apr_os_sock_t fd;
     struct pchat_sub *prev, *next;
 } pchat_sub;
@@ -135,18 +142,23 @@ static void hub_probe(pchat_hub *hub, apr_pool_t *p)
 {
     pchat_conn *c = pchat_conn_acquire_server(hub->s);
     apr_int64_t max;
-    int rv;
+    int rv, signals;
 
     if (!c) {
         return;
     }
     max = pchat_docs_max_seq(c, p, &rv);
+    signals = pchat_signals_probe(hub->signals, c, p);
     pchat_conn_release(c);
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, hub->s, PCHAT_LOGNO(00502)
                  "stream hub probe: max seq %" APR_INT64_T_FMT, max);
     apr_thread_mutex_lock(hub->mu);
     if (!rv && max > hub->known_seq) {
         hub->known_seq = max;
+        hub->dirty = 1;
+        apr_thread_cond_broadcast(hub->changed);
+    }
+    if (signals) {
         hub->dirty = 1;
         apr_thread_cond_broadcast(hub->changed);
     }
@@ -162,6 +174,15 @@ static int mpm_stopping(void)
 }
 
 static void sub_tick(void *baton);
+
+/* Whether the subscriber has a change or a signal to read (hub->mu held,
+ * or the subscriber's own thread). */
+static int behind(pchat_hub *hub, pchat_sub *sub)
+{
+    return hub->known_seq > sub->checked
+           || pchat_signals_pending(hub->signals, &sub->sig_cursor,
+                                    sub->user);
+}
 
 /* Marks parked subscribers whose client hung up: one poll() for all. */
 static void find_gone(pchat_hub *hub, apr_pool_t *p)
@@ -193,9 +214,9 @@ static void find_gone(pchat_hub *hub, apr_pool_t *p)
 /* Lowers the hub's deadlines to a parked subscriber's that has no work
  * now (hub->mu held): a change to read once not_before passes, or a
  * keep-alive. */
-static void note_deadline(pchat_hub *hub, const pchat_sub *sub)
+static void note_deadline(pchat_hub *hub, pchat_sub *sub)
 {
-    if (hub->known_seq > sub->checked || sub->gone) {
+    if (behind(hub, sub) || sub->gone) {
         if (sub->not_before < hub->wake_at) {
             hub->wake_at = sub->not_before;
         }
@@ -209,11 +230,10 @@ static void note_deadline(pchat_hub *hub, const pchat_sub *sub)
     }
 }
 
-static int has_work(const pchat_hub *hub, const pchat_sub *sub,
-                    apr_time_t now)
+static int has_work(pchat_hub *hub, pchat_sub *sub, apr_time_t now)
 {
     return now >= sub->not_before
-           && (hub->known_seq > sub->checked || now >= sub->next_ping
+           && (behind(hub, sub) || now >= sub->next_ping
                || sub->gone || hub->stopping);
 }
 
@@ -320,6 +340,8 @@ static void hub_tick(pchat_hub *hub, hub_clock *hc)
     if (pchat_docs_purge_tombstones(hub->s, NULL, hc->p)) {
         apr_pool_clear(hc->p);
     }
+    pchat_presence_tick(hub->presence, hc->p, hub->subscribers > 0);
+    apr_pool_clear(hc->p);
     if (mpm_stopping()) {
         apr_thread_mutex_lock(hub->mu);
         hub->stopping = hub->stopping ? hub->stopping : HUB_STOPPING;
@@ -443,6 +465,8 @@ void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s)
                                 pool);
         shedding_pool_create(&hub->cache_pool, pool, "pchat_frame_cache");
         hub->cache = apr_hash_make(hub->cache_pool);
+        hub->signals = pchat_signals_make(pool);
+        hub->presence = pchat_presence_make(pool, vs);
         apr_thread_cond_create(&hub->changed, pool);
         if (mpm_threaded() && apr_thread_create(&hub->thread, NULL, hub_main,
                                                 hub, pool) != APR_SUCCESS) {
@@ -974,17 +998,17 @@ static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
             hub_clock_init(hub, &hub->own_clock);
             hub->own_clock_ready = 1;
         }
-        while (hub->known_seq <= sub->checked && !hub->stopping
+        while (!behind(hub, sub) && !hub->stopping
                && apr_time_now() < deadline) {
             hub_tick(hub, &hub->own_clock);
-            if (hub->known_seq <= sub->checked) {
+            if (!behind(hub, sub)) {
                 apr_sleep(HUB_TICK);
             }
         }
         return;
     }
     apr_thread_mutex_lock(hub->mu);
-    while (hub->known_seq <= sub->checked && !hub->stopping) {
+    while (!behind(hub, sub) && !hub->stopping) {
         apr_time_t now = apr_time_now();
         if (now >= deadline) {
             break;
@@ -994,11 +1018,49 @@ static void wait_for_change(pchat_sub *sub, apr_time_t deadline)
     apr_thread_mutex_unlock(hub->mu);
 }
 
+/* Sends the signals (typing, read, presence) for the subscriber's user
+ * that came since it last looked.  Returns -1 when the client is gone. */
+static int deliver_signals(pchat_sub *sub)
+{
+    apr_size_t len = 0;
+    const char *frames = pchat_signals_take(sub->hub->signals,
+                                            &sub->sig_cursor, sub->user,
+                                            tick_pool(), &len);
+    int ok = 1;
+
+    if (frames) {
+        put_copy(sub, frames, len);
+        ok = flush(sub);
+    }
+    apr_pool_clear(tick_pool());
+    return ok ? 0 : -1;
+}
+
+/* A stream gets the signals stored after it opened, for its user; its
+ * user is online while it is open. */
+static void open_signals(pchat_sub *sub, pchat_req *q)
+{
+    pchat_conn *c = pchat_conn_acquire(sub->r);
+    int rv = 1;
+
+    if (c) {
+        sub->sig_cursor = pchat_signals_max(c, sub->r->pool, &rv);
+        pchat_conn_release(c);
+    }
+    if (!rv) {
+        pchat_signals_start(sub->hub->signals, sub->sig_cursor);
+    }
+    sub->user = q->user ? q->user->id : 0;
+    if (sub->user) {
+        pchat_presence_join(sub->hub->presence, sub->r, sub->user);
+    }
+}
+
 /* One round of work: pending changes, then a keep-alive when due.
  * Returns -1 when the stream should end. */
 static int serve_once(pchat_sub *sub)
 {
-    if (deliver(sub) < 0) {
+    if (deliver(sub) < 0 || deliver_signals(sub) < 0) {
         return -1;
     }
     if (apr_time_now() >= sub->next_ping) {
@@ -1218,6 +1280,7 @@ int pchat_stream_handler(pchat_req *q)
     sub->keepalive = apr_time_from_sec(pchat_conf_keepalive_s(r->server));
     sub->next_ping = apr_time_now() + sub->keepalive;
     sub->checked = -1;
+    open_signals(sub, q);
     set_stream_headers(r);
     put_printf(sub, ": payloadchat stream\nretry: %d\n\n",
                pchat_conf_retry_ms(r->server));
