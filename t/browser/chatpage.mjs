@@ -8,14 +8,18 @@ export const launch = () => chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 
-export async function signUp(page, base, email) {
+// Fills the sign-in form and presses `button` (signup or login): the chat
+// shows with a live stream.
+async function signIn(page, base, email, button) {
   await page.goto(base);
   await page.getByTestId('email').fill(email);
   await page.getByTestId('password').fill('password123');
-  await page.getByTestId('signup').click();
-  await page.waitForSelector('#chat:not([hidden])', { timeout: 10000 });
-  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
+  await page.getByTestId(button).click();
+  await page.waitForSelector('#chat:not([hidden])', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 15000 });
 }
+
+export const signUp = (page, base, email) => signIn(page, base, email, 'signup');
 
 export const person = (email) => `[data-testid=person][data-email="${email}"]`;
 
@@ -48,14 +52,7 @@ export const unreadOf = (page, email) => page.$eval(`${person(email)} [data-test
   (e) => (e.hidden ? 0 : Number(e.textContent)));
 
 // Logs in an existing user (another device of them: a context of its own).
-export async function logIn(page, base, email) {
-  await page.goto(base);
-  await page.getByTestId('email').fill(email);
-  await page.getByTestId('password').fill('password123');
-  await page.getByTestId('login').click();
-  await page.waitForSelector('#chat:not([hidden])', { timeout: 15000 });
-  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 15000 });
-}
+export const logIn = (page, base, email) => signIn(page, base, email, 'login');
 
 export const myId = (page) => page.evaluate(() => Number(localStorage.getItem('pchat.me')));
 
