@@ -14,6 +14,7 @@ const state = {
   mode: null,          // 'open' | 'members'
   me: null,            // {id, email}
   signedIn: false,     // a login (cookie): false for a user picked in open mode
+  serverLists: false,  // GET /api/conversations answers (a login, and a server that has it)
   people: new Map(),   // id -> {id, email}
   convs: new Map(),    // peer id -> {unread, lastMessage, lastRead, peerLastRead, maxId}
   convPage: 0,         // conversation pages loaded
@@ -206,6 +207,7 @@ $('logout').addEventListener('click', async () => {
 async function enter(user, signedIn) {
   state.me = { id: user.id, email: user.email };
   state.signedIn = signedIn;
+  state.serverLists = signedIn;
   localStorage.setItem('pchat.me', String(user.id));
   localStorage.removeItem(`pchat.read.${user.id}`);   // the counts of older versions: the server keeps them now
   $('auth').hidden = true;
@@ -227,9 +229,10 @@ async function enter(user, signedIn) {
 // The people you have talked with, most recent first, from GET
 // /api/conversations (20 a page, "More" for the next), with the last
 // message, the unread count and both read positions, kept by the server so
-// every device agrees.  A user picked in open mode has no login: the list
-// then comes from the last 200 messages, and unread counts only from what
-// arrives while the page is open.
+// every device agrees.  A user picked in open mode has no login (and a
+// server older than the endpoint has none): the list then comes from the
+// last 200 messages, and unread counts only from what arrives while the
+// page is open.
 
 function convOf(peer) {
   let c = state.convs.get(peer);
@@ -250,11 +253,19 @@ function noteMessage(peer, doc) {
 
 async function loadConversations(page) {
   if (!state.me) return;
-  if (!state.signedIn) {
+  if (!state.serverLists) {
     await loadConversationsFromMessages();
     return;
   }
-  const data = await api('GET', '/conversations?' + qs({ limit: CONV_PAGE, page }));
+  let data;
+  try {
+    data = await api('GET', '/conversations?' + qs({ limit: CONV_PAGE, page }));
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    state.serverLists = false;   // a server without it: as for a picked user
+    await loadConversationsFromMessages();
+    return;
+  }
   for (const d of data.docs) {
     remember(d.peer);
     const peer = idOf(d.peer);
@@ -1004,7 +1015,7 @@ function arrived(doc) {
     stopTyping(peer);
     if (fresh && onScreen(peer)) markRead(peer);
     else if (fresh && known?.lastMessage) state.convs.get(peer).unread += 1;
-    else if (fresh && state.signedIn) refetchConversations();
+    else if (fresh && state.serverLists) refetchConversations();
     else if (fresh) state.convs.get(peer).unread += 1;
     if (fresh && !onScreen(peer)) notify(doc);
   }
