@@ -329,4 +329,4 @@ async function main() {
   await browser.close();
 }
 
-runTest(main, 240);
+runTest(main, 360);
