@@ -270,9 +270,12 @@ async function loadConversations(page) {
     remember(d.peer);
     const peer = idOf(d.peer);
     const c = convOf(peer);
+    // a message that came on the stream after the server answered was
+    // counted here already: then the local count stays
+    const newerHere = c.maxId > (d.lastMessage?.id || 0);
     if (d.lastMessage) noteMessage(peer, normalize(d.lastMessage));
-    c.unread = d.unread || 0;
-    c.lastRead = d.lastRead ?? null;
+    if (!newerHere) c.unread = d.unread || 0;
+    c.lastRead = Math.max(c.lastRead || 0, d.lastRead || 0) || null;
     c.peerLastRead = Math.max(c.peerLastRead || 0, d.peerLastRead || 0) || null;
   }
   if (page >= state.convPage) {
