@@ -110,7 +110,8 @@ static pchat_sql *this_id(pchat_req *q)
 
 /* pagination=false: Payload still applies a limit and page that were
  * given, counts only the docs it returns, and reports one page. */
-static json_t *envelope(json_t *docs, const pchat_query *pq, apr_int64_t total)
+json_t *pchat_api_envelope(json_t *docs, const pchat_query *pq,
+                           apr_int64_t total)
 {
     apr_int64_t limit = pq->limit;
     apr_int64_t pages = limit > 0 ? (total + limit - 1) / limit : 1;
@@ -185,7 +186,7 @@ int pchat_api_find(pchat_req *q)
     }
     pchat_access_shape(q, q->coll, docs);
     pchat_query_select(q->r->pool, q->coll, q->qs, docs);   /* checked */
-    return pchat_send_json(q->r, HTTP_OK, envelope(docs, &pq, total));
+    return pchat_send_json(q->r, HTTP_OK, pchat_api_envelope(docs, &pq, total));
 }
 
 int pchat_api_count(pchat_req *q)

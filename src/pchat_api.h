@@ -5,6 +5,7 @@
 
 #include "pchat_http.h"
 #include "pchat_collections.h"
+#include "pchat_query.h"
 
 typedef struct pchat_user pchat_user;
 
@@ -31,6 +32,11 @@ int pchat_api_init(pchat_req *q);
 /* POST /messages/{id}/duplicate: a new message copied from id, the body's
  * fields overriding */
 int pchat_api_duplicate(pchat_req *q);
+/* Payload's paginated answer around docs (not taken over): the page and
+ * limit of pq, totalDocs total.  Also used by receipts and conversations. */
+json_t *pchat_api_envelope(json_t *docs, const pchat_query *pq,
+                           apr_int64_t total);
+
 /* GET /access: what the caller may do in each collection */
 int pchat_api_access(pchat_req *q);
 
