@@ -8,4 +8,6 @@ use FindBin;
 use lib "$FindBin::Bin/../lib";
 use PChat::Browser;
 
-run_browser_script('social.mjs', OFFLINE_WITHIN => 15000);
+# The server's bound for "offline" after the last stream of a user closes
+# (README, t/chat/presence.t): 5 s.
+run_browser_script('social.mjs', OFFLINE_WITHIN => 5000);
