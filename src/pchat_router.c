@@ -9,6 +9,8 @@
 #include "pchat_metrics.h"
 #include "pchat_presence.h"
 #include "pchat_typing.h"
+#include "pchat_receipts.h"
+#include "pchat_conversations.h"
 
 typedef int (*endpoint_fn)(pchat_req *q);
 
@@ -22,7 +24,8 @@ typedef enum {
     PATH_COLLECTION, PATH_COUNT, PATH_ID, PATH_STREAM, PATH_STREAM_STATS,
     PATH_LOGIN, PATH_LOGOUT, PATH_ME, PATH_REFRESH, PATH_FIRST_REGISTER,
     PATH_INIT, PATH_DUPLICATE, PATH_ACCESS, PATH_FORGOT, PATH_RESET,
-    PATH_UNLOCK, PATH_PRESENCE, PATH_TYPING, PATH_NONE
+    PATH_UNLOCK, PATH_PRESENCE, PATH_TYPING, PATH_RECEIPTS,
+    PATH_CONVERSATIONS, PATH_NONE
 } path_kind;
 
 /* The kinds as the metrics name them (PATH_NONE: no route matched). */
@@ -30,7 +33,7 @@ static const char *const endpoint_names[] = {
     "collection", "count", "id", "stream", "stream_stats", "login",
     "logout", "me", "refresh", "first_register", "init", "duplicate",
     "access", "forgot_password", "reset_password", "unlock", "presence",
-    "typing", "none"
+    "typing", "receipts", "conversations", "none"
 };
 _Static_assert(sizeof(endpoint_names) / sizeof(endpoint_names[0])
                == PCHAT_ENDPOINTS && PATH_NONE + 1 == PCHAT_ENDPOINTS,
@@ -76,6 +79,10 @@ static const pchat_route_def routes[] = {
     {PATH_UNLOCK, {{M_POST, pchat_auth_unlock}, {0, NULL}}, "unlock"},
     {PATH_PRESENCE, {{M_GET, pchat_presence_handler}, {0, NULL}}, NULL},
     {PATH_TYPING, {{M_POST, pchat_typing_handler}, {0, NULL}}, NULL},
+    {PATH_RECEIPTS, {{M_GET, pchat_receipts_find},
+                     {M_POST, pchat_receipts_post}, {0, NULL}}, NULL},
+    {PATH_CONVERSATIONS, {{M_GET, pchat_conversations_find}, {0, NULL}},
+     NULL},
 };
 
 /* The chat's endpoints that are not collections: /api/<name>. */
@@ -84,6 +91,7 @@ static const struct {
     path_kind kind;
 } chat_paths[] = {
     {"presence", PATH_PRESENCE}, {"typing", PATH_TYPING},
+    {"receipts", PATH_RECEIPTS}, {"conversations", PATH_CONVERSATIONS},
 };
 
 static const pchat_route_def *chat_route(const char *slug)

@@ -12,7 +12,7 @@ int pchat_route(request_rec *r);
 
 /* The kinds of endpoint the metrics count, by index (the last: no route
  * matched). */
-#define PCHAT_ENDPOINTS 19
+#define PCHAT_ENDPOINTS 21
 const char *pchat_router_endpoint_name(int endpoint);
 
 #endif
