@@ -32,6 +32,7 @@ const state = {
   confirming: null,    // id of the message whose delete waits for a confirm
   source: null,
   opened: false,       // the stream has been open once (a later open is a reconnect)
+  held: null,          // stream events waiting for the first conversations
   lastEventId: null,
   reconnectTimer: null,
   oldestLoaded: new Map(), // peer id -> createdAt of the oldest loaded
@@ -96,9 +97,9 @@ async function detectMode() {
 }
 
 async function start() {
-  state.mode = await detectMode();
-  let me = null;
-  try { me = (await api('GET', '/users/me')).user; } catch { /* signed out */ }
+  let me;
+  [state.mode, me] = await Promise.all([detectMode(),
+    api('GET', '/users/me').then((d) => d.user, () => null /* signed out */)]);
   if (me) {
     enter(me, true);
     return;
@@ -190,7 +191,13 @@ $('logout').addEventListener('click', async () => {
   state.source?.close();
   state.source = null;
   state.opened = false;
+  state.held = null;
   state.lastEventId = null;
+  state.convPage = 0;
+  state.convMore = false;
+  state.search = '';
+  state.found = null;
+  $('people-search').value = '';
   state.me = null;
   state.signedIn = false;
   state.peer = null;
@@ -220,9 +227,14 @@ async function enter(user, signedIn) {
   $('composer').hidden = true;
   renderMessages();
   showNotifyButton();
-  // the conversations first: the stream's backlog is then known, not unread
-  try { await loadConversations(1); } catch { /* the stream and a refresh will do */ }
+  // The stream opens at once (others see me online), but its events wait
+  // for the conversations: the backlog it replays is then known, not unread.
+  state.held = [];
   connect();
+  try { await loadConversations(1); } catch { /* the stream and a refresh will do */ }
+  const held = state.held || [];
+  state.held = null;
+  for (const handle of held) handle();
 }
 
 // ---- conversations --------------------------------------------------------
@@ -932,11 +944,15 @@ function streamUrl() {
   return `${STREAM}?${qs(params)}`;
 }
 
-// Each event's JSON, or nothing for a frame that does not parse.
-const on = (es, name, fn) => es.addEventListener(name, (ev) => {
+// Each event's JSON, or nothing for a frame that does not parse.  Those
+// about messages and reads are held while the page loads its conversations
+// (see enter); presence and typing are not about them.
+const on = (es, name, fn, hold = true) => es.addEventListener(name, (ev) => {
   let data;
   try { data = JSON.parse(ev.data); } catch { return; }
-  if (es === state.source) fn(data, ev);
+  if (es !== state.source) return;
+  if (hold && state.held) state.held.push(() => fn(data, ev));
+  else fn(data, ev);
 });
 
 function connect() {
@@ -975,10 +991,10 @@ function connect() {
     for (const { id } of docs) remove(id);
     refetchConversations();   // an unread message may be gone
   });
-  on(es, 'presence', (p) => setPresence(p));
+  on(es, 'presence', (p) => setPresence(p), false);
   on(es, 'typing', (t) => {
     if (t.to === state.me.id && t.from !== state.me.id) typingFrom(t.from, Number(t.expiresIn) || 5000);
-  });
+  }, false);
   on(es, 'read', (r) => readEvent(r));
   es.addEventListener('ping', () => {
     if (es.readyState === EventSource.OPEN) setConn('live');
