@@ -119,6 +119,13 @@ int pchat_chat_user_exists(pchat_conn *c, apr_pool_t *p, apr_int64_t id,
     return pchat_chat_number(c, p, sql, rv) > 0;
 }
 
+const char *pchat_chat_entry(pchat_conn *c, apr_dbd_row_t *row, int col)
+{
+    const char *v = pchat_db_entry(c, row, col);
+
+    return v && *v ? v : NULL;
+}
+
 json_t *pchat_chat_date_ms(apr_int64_t ms)
 {
     char iso[PCHAT_ISO_LEN];

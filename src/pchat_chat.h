@@ -36,6 +36,10 @@ apr_int64_t pchat_chat_number(pchat_conn *c, apr_pool_t *p,
 int pchat_chat_user_exists(pchat_conn *c, apr_pool_t *p, apr_int64_t id,
                            int *rv);
 
+/* Column col of row, or NULL when it is SQL NULL (apr_dbd's pgsql driver
+ * gives "" for NULL, sqlite's NULL). */
+const char *pchat_chat_entry(pchat_conn *c, apr_dbd_row_t *row, int col);
+
 /* ms as an ISO-8601 JSON string, or JSON null for a missing column. */
 json_t *pchat_chat_date(const char *ms_text);
 json_t *pchat_chat_date_ms(apr_int64_t ms);

@@ -92,7 +92,7 @@ static pchat_sql *page_sql(apr_pool_t *p, apr_int64_t me, apr_int64_t limit,
 static json_t *conversation_doc(pchat_conn *c, apr_dbd_row_t *row)
 {
     int n = pchat_docs_ncolumns(&pchat_messages);
-    const char *email = pchat_db_entry(c, row, n + 1);
+    const char *email = pchat_chat_entry(c, row, n + 1);
 
     return json_pack("{s:{s:I,s:s?},s:o,s:I,s:o,s:o}",
                      "peer", "id",
@@ -102,9 +102,9 @@ static json_t *conversation_doc(pchat_conn *c, apr_dbd_row_t *row)
                      "unread",
                      (json_int_t)apr_atoi64(pchat_db_entry(c, row, n + 4)),
                      "lastRead",
-                     pchat_chat_id_or_null(pchat_db_entry(c, row, n + 2)),
+                     pchat_chat_id_or_null(pchat_chat_entry(c, row, n + 2)),
                      "peerLastRead",
-                     pchat_chat_id_or_null(pchat_db_entry(c, row, n + 3)));
+                     pchat_chat_id_or_null(pchat_chat_entry(c, row, n + 3)));
 }
 
 int pchat_conversations_find(pchat_req *q)

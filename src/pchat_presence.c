@@ -382,8 +382,8 @@ static pchat_error *asked_users(pchat_req *q, pchat_sql **cond)
 
 static json_t *presence_doc(pchat_conn *c, apr_dbd_row_t *row)
 {
-    const char *seen = pchat_db_entry(c, row, 2);
-    const char *dead = pchat_db_entry(c, row, 3);
+    const char *seen = pchat_chat_entry(c, row, 2);
+    const char *dead = pchat_chat_entry(c, row, 3);
     const char *last = seen;
 
     if (dead && (!seen || apr_atoi64(dead) > apr_atoi64(seen))) {

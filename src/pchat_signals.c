@@ -179,7 +179,7 @@ int pchat_signals_probe(pchat_signals *ring, pchat_conn *c, apr_pool_t *p)
     }
     apr_thread_mutex_lock(ring->mu);
     while (pchat_db_next_row(c, p, res, &row)) {
-        const char *to = pchat_db_entry(c, row, 2);
+        const char *to = pchat_chat_entry(c, row, 2);
         apr_int64_t id = apr_atoi64(pchat_db_entry(c, row, 0));
         if (id > ring->known) {
             ring_push(ring, id, to ? apr_atoi64(to) : 0,

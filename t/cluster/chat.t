@@ -15,8 +15,11 @@ use PChat::Chat;
 
 my $DEAD_NODE_S = 15;   # the README's bound for a node that dies
 
-my $node = PChat::Node->start(config => "PayloadChatAccess members\n"
-    . "PayloadChatSecret test-secret-0123456789abcdef0123456789");
+# Node B: open mode (PChat::Node's start-up check lists users
+# anonymously), with the members host's secret, so the tokens of users made
+# there log in on both.
+my $node = PChat::Node->start(config =>
+    'PayloadChatSecret test-secret-0123456789abcdef0123456789');
 on_server('pchat_members');
 my $p = people(qw(a b));
 my ($a, $b) = @$p{qw(a b)};
