@@ -249,7 +249,8 @@ async function enter(user, signedIn) {
 function convOf(peer) {
   let c = state.convs.get(peer);
   if (!c) {
-    c = { unread: 0, lastMessage: null, lastRead: null, peerLastRead: null, maxId: 0 };
+    // counted: ids of messages counted unread here, from the stream
+    c = { unread: 0, counted: [], lastMessage: null, lastRead: null, peerLastRead: null, maxId: 0 };
     state.convs.set(peer, c);
   }
   return c;
@@ -282,11 +283,11 @@ async function loadConversations(page) {
     remember(d.peer);
     const peer = idOf(d.peer);
     const c = convOf(peer);
-    // a message that came on the stream after the server answered was
-    // counted here already: then the local count stays
-    const newerHere = c.maxId > (d.lastMessage?.id || 0);
+    // the server's count, plus what the stream brought after its answer
+    const last = d.lastMessage?.id || 0;
     if (d.lastMessage) noteMessage(peer, normalize(d.lastMessage));
-    if (!newerHere) c.unread = d.unread || 0;
+    c.counted = c.counted.filter((id) => id > last);
+    c.unread = (d.unread || 0) + c.counted.length;
     c.lastRead = Math.max(c.lastRead || 0, d.lastRead || 0) || null;
     c.peerLastRead = Math.max(c.peerLastRead || 0, d.peerLastRead || 0) || null;
   }
@@ -559,6 +560,7 @@ function markRead(peer) {
   const newest = newestFrom(peer);
   const before = c.unread;
   c.unread = 0;
+  c.counted = [];
   if (before) renderPeople();
   if (!state.signedIn || !newest || (c.lastRead && newest <= c.lastRead)) return;
   c.lastRead = newest;
@@ -572,6 +574,7 @@ function readEvent(r) {
   if (r.user === me) {
     const c = convOf(r.peer);
     c.lastRead = Math.max(c.lastRead || 0, r.message);
+    c.counted = c.counted.filter((id) => id > r.message);
     if (r.message >= newestFrom(r.peer)) c.unread = 0;
     renderPeople();
     refetchConversations();
@@ -1019,9 +1022,10 @@ function settlePending(doc) {
 
 // A message from the stream: new, edited, or replayed after a (re)connect.
 // Only one above the highest id known in its conversation is new; the
-// conversations were loaded before the stream opened, and the backlog
-// (20 messages) falls within their first page, so a replay counts nothing.
-// A conversation not loaded yet gets its count from the server.
+// stream's events wait for the first page of conversations, and the
+// backlog (20 messages) falls within it, so a replay counts nothing.  A
+// new one counts here at once; for a conversation not loaded yet the
+// server's count (older unread messages) is fetched too, and added to.
 function arrived(doc) {
   const me = state.me.id;
   const isNew = !state.messages.has(doc.id);
@@ -1033,10 +1037,14 @@ function arrived(doc) {
   if (doc.sender !== me) {
     stopTyping(peer);
     if (fresh && onScreen(peer)) markRead(peer);
-    else if (fresh && known?.lastMessage) state.convs.get(peer).unread += 1;
-    else if (fresh && state.serverLists) refetchConversations();
-    else if (fresh) state.convs.get(peer).unread += 1;
-    if (fresh && !onScreen(peer)) notify(doc);
+    else if (fresh) {
+      const c = state.convs.get(peer);
+      c.unread += 1;
+      c.counted.push(doc.id);
+      // a conversation not loaded yet may have older unread messages
+      if (!known?.lastMessage && state.serverLists) refetchConversations();
+      notify(doc);
+    }
   }
   renderPeople();
 }
