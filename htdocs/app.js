@@ -41,12 +41,15 @@ const state = {
 
 // ---- the API --------------------------------------------------------------
 
-async function api(method, path, body) {
+// keepalive: the request outlives the page (a receipt sent just before a
+// reload or a closed tab still arrives)
+async function api(method, path, body, keepalive = false) {
   const res = await fetch(API + path, {
     method,
     credentials: 'same-origin',
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
+    keepalive,
   });
   let data = null;
   try { data = await res.json(); } catch { /* empty body */ }
@@ -564,7 +567,7 @@ function markRead(peer) {
   if (before) renderPeople();
   if (!state.signedIn || !newest || (c.lastRead && newest <= c.lastRead)) return;
   c.lastRead = newest;
-  api('POST', '/receipts', { peer, message: newest }).catch(() => { c.lastRead = null; });
+  api('POST', '/receipts', { peer, message: newest }, true).catch(() => { c.lastRead = null; });
 }
 
 // A read event: mine from another device (its counts win: fetch them), or

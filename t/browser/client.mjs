@@ -81,8 +81,11 @@ async function main() {
       await sleep(2000);   // the backlog has been replayed by now (a loaded machine: generous)
       counts.push(await unreadOf(b, emailA));
     }
+    const receipt = b.waitForResponse((r) => r.url().includes('/api/receipts')
+      && r.request().method() === 'POST', { timeout: 15000 });
     await openChat(b, emailA);
     await waitText(b, 'unread three', 15000);
+    await receipt;   // stored: the reload cannot be first
     await b.reload();
     await live(b);
     await b.waitForSelector(person(emailA));
@@ -137,6 +140,7 @@ async function main() {
     const marked = await Promise.all([a, b].map((p) =>
       p.$eval(`${messageEl(msgId)} [data-testid=edited]`, (e) => e.textContent)));
     const unmarked = await a.$$(`#message-list [data-testid=edited]`);
+    console.log(`# editor had "${initial}" (focused: ${focused}); after Escape "${cancelled}"; marks ${marked}; ${unmarked.length} marked on A's page; dialogs ${dialogs.length}`);
     return initial === 'unread two' && focused && cancelled === 'unread two'
       && marked.every((m) => m === 'edited') && unmarked.length === 1 && dialogs.length === 0;
   });
