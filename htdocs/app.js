@@ -1,38 +1,55 @@
 // Payload Chat web client: plain ES module, no build step.  Talks to the
 // REST API at /api and follows one EventSource on /api/messages/sse that
-// carries the signed-in user's messages.  Every text from the server is
-// rendered with textContent, never as HTML.
+// carries the signed-in user's messages, presence, typing and read events.
+// Every text from the server is rendered with textContent, never as HTML.
 const API = '/api';
-const PAGE = 50;
+const PAGE = 50;           // messages per history page
+const CONV_PAGE = 20;      // conversations per page
+const FOUND = 20;          // users per email search
+const TYPING_EVERY = 2000; // ms between two typing signals while typing
+const TITLE = 'Payload Chat';
 const $ = (id) => document.getElementById(id);
 
 const state = {
   mode: null,          // 'open' | 'members'
   me: null,            // {id, email}
+  signedIn: false,     // a login (cookie): false for a user picked in open mode
+  serverLists: false,  // GET /api/conversations answers (a login, and a server that has it)
   people: new Map(),   // id -> {id, email}
+  convs: new Map(),    // peer id -> {unread, lastMessage, lastRead, peerLastRead, maxId}
+  convPage: 0,         // conversation pages loaded
+  convMore: false,     // the server has more pages
+  presence: new Map(), // user id -> {online, lastSeen}
+  typing: new Map(),   // user id -> timer that ends their "typing…"
+  typingSent: new Map(), // peer id -> when we last said we type
   peer: null,          // id of the open conversation
   messages: new Map(), // id -> doc (sender/receiver as ids)
   pending: new Map(),  // temporary key -> {doc, el}
-  read: new Map(),     // peer id -> {counted: highest message id counted or read, n: unread}
-  talked: new Map(),   // peer id -> createdAt of the last message with them
   search: '',          // the people search box's text
   found: null,         // ids the search found (null: no search)
+  msgSearch: null,     // {text, docs} of the search within the conversation
   editing: null,       // {id, draft} of the message edited in place
   confirming: null,    // id of the message whose delete waits for a confirm
   source: null,
+  opened: false,       // the stream has been open once (a later open is a reconnect)
+  held: null,          // stream events waiting for the first conversations
   lastEventId: null,
   reconnectTimer: null,
   oldestLoaded: new Map(), // peer id -> createdAt of the oldest loaded
+  hasOlder: new Map(),     // peer id -> the API has older messages
 };
 
 // ---- the API --------------------------------------------------------------
 
-async function api(method, path, body) {
+// keepalive: the request outlives the page (a receipt sent just before a
+// reload or a closed tab still arrives)
+async function api(method, path, body, keepalive = false) {
   const res = await fetch(API + path, {
     method,
     credentials: 'same-origin',
     headers: body ? { 'Content-Type': 'application/json' } : {},
     body: body ? JSON.stringify(body) : undefined,
+    keepalive,
   });
   let data = null;
   try { data = await res.json(); } catch { /* empty body */ }
@@ -60,6 +77,17 @@ function remember(user) {
   }
 }
 
+const emailOf = (id) => state.people.get(id)?.email ?? `user ${id}`;
+
+// Users whose email contains text (case-insensitive), A-Z.
+async function findUsers(text, limit = FOUND) {
+  const params = { limit, sort: 'email', depth: 0 };
+  if (text) params['where[email][contains]'] = text;
+  const { docs } = await api('GET', '/users?' + qs(params));
+  docs.forEach(remember);
+  return docs;
+}
+
 // ---- sign in --------------------------------------------------------------
 
 // Asked without the cookie: in `members` mode a signed-in browser would
@@ -72,48 +100,69 @@ async function detectMode() {
 }
 
 async function start() {
-  state.mode = await detectMode();
-  let me = null;
-  try { me = (await api('GET', '/users/me')).user; } catch { /* signed out */ }
-  if (!me && state.mode === 'open') {
+  let me;
+  [state.mode, me] = await Promise.all([detectMode(),
+    api('GET', '/users/me').then((d) => d.user, () => null /* signed out */)]);
+  if (me) {
+    enter(me, true);
+    return;
+  }
+  if (state.mode === 'open') {
     const saved = Number(localStorage.getItem('pchat.me'));
     if (saved) {
       try { me = await api('GET', `/users/${saved}?depth=0`); } catch { /* gone */ }
     }
   }
-  if (me) enter(me); else showAuth();
+  if (me) enter(me, false); else showAuth();
 }
 
 function showAuth(message = '') {
   $('chat').hidden = true;
   $('auth').hidden = false;
   $('logout').hidden = true;
+  $('notify').hidden = true;
   $('conn').hidden = true;   // no stream is meant to be open here
   $('whoami').textContent = '';
   $('auth-error').textContent = message;
   $('pick').hidden = state.mode !== 'open';
-  if (state.mode === 'open') fillPickList();
+  document.title = TITLE;
+  if (state.mode === 'open') fillPickList('').catch(() => {});
 }
 
-async function fillPickList() {
+// Open mode: the first users A-Z, or those the search box finds; never the
+// whole table.
+let pickSeq = 0;
+async function fillPickList(text) {
+  const seq = ++pickSeq;
+  const docs = await findUsers(text.trim());
+  if (seq !== pickSeq) return;
   const list = $('pick-list');
   list.replaceChildren();
-  const { docs } = await api('GET', '/users?limit=1000&sort=email&depth=0');
   for (const u of docs) {
     const li = document.createElement('li');
     const b = document.createElement('button');
     b.type = 'button';
     b.textContent = u.email;
     b.dataset.testid = 'pick-user';
-    b.addEventListener('click', () => enter(u));
+    b.addEventListener('click', () => enter(u, false));
     li.append(b);
     list.append(li);
   }
 }
 
+$('pick-search').addEventListener('input', debounced(200, (ev) => fillPickList(ev.target.value)));
+
+function debounced(ms, fn) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => Promise.resolve(fn(...args)).catch(() => {}), ms);
+  };
+}
+
 async function login(email, password) {
   const data = await api('POST', '/users/login', { email, password });
-  enter(data.user);
+  enter(data.user, true);
 }
 
 $('login-form').addEventListener('submit', async (ev) => {
@@ -144,84 +193,136 @@ $('logout').addEventListener('click', async () => {
   localStorage.removeItem('pchat.me');
   state.source?.close();
   state.source = null;
+  state.opened = false;
+  state.held = null;
+  state.lastEventId = null;
+  state.convPage = 0;
+  state.convMore = false;
+  state.search = '';
+  state.found = null;
+  $('people-search').value = '';
   state.me = null;
+  state.signedIn = false;
   state.peer = null;
-  state.messages.clear();
-  state.talked.clear();
+  state.msgSearch = null;
+  for (const m of [state.messages, state.convs, state.presence, state.typingSent, state.oldestLoaded, state.hasOlder]) m.clear();
+  for (const t of state.typing.values()) clearTimeout(t);
+  state.typing.clear();
+  document.body.classList.remove('in-conversation');
   showAuth();
 });
 
 // ---- the chat ---------------------------------------------------------------
 
-async function enter(user) {
+async function enter(user, signedIn) {
   state.me = { id: user.id, email: user.email };
+  state.signedIn = signedIn;
+  state.serverLists = signedIn;
   localStorage.setItem('pchat.me', String(user.id));
-  state.read = new Map(JSON.parse(localStorage.getItem(readKey()) || '[]'));
+  localStorage.removeItem(`pchat.read.${user.id}`);   // the counts of older versions: the server keeps them now
   $('auth').hidden = true;
   $('chat').hidden = false;
   $('logout').hidden = false;
   $('whoami').textContent = user.email;
-  await loadPeople();
+  $('peer-name').textContent = 'Pick someone to talk to';
+  $('peer-status').textContent = '';
+  $('conv-search').hidden = true;
+  $('composer').hidden = true;
+  renderMessages();
+  showNotifyButton();
+  // The stream opens at once (others see me online), but its events wait
+  // for the conversations: the backlog it replays is then known, not unread.
+  state.held = [];
   connect();
+  try { await loadConversations(1); } catch { /* the stream and a refresh will do */ }
+  const held = state.held || [];
+  state.held = null;
+  for (const handle of held) handle();
 }
 
-// ---- unread counts ----------------------------------------------------------
-// Per user and peer, in this browser: the highest message id already counted
-// or read, and the unread count.  The stream replays a backlog on every page
-// load; messages at or below the mark are not counted again.
+// ---- conversations --------------------------------------------------------
+// The people you have talked with, most recent first, from GET
+// /api/conversations (20 a page, "More" for the next), with the last
+// message, the unread count and both read positions, kept by the server so
+// every device agrees.  A user picked in open mode has no login (and a
+// server older than the endpoint has none): the list then comes from the
+// last 200 messages, and unread counts only from what arrives while the
+// page is open.
 
-const readKey = () => `pchat.read.${state.me.id}`;
-
-function saveRead() {
-  localStorage.setItem(readKey(), JSON.stringify([...state.read]));
+function convOf(peer) {
+  let c = state.convs.get(peer);
+  if (!c) {
+    // counted: ids of messages counted unread here, from the stream
+    c = { unread: 0, counted: [], lastMessage: null, lastRead: null, peerLastRead: null, maxId: 0 };
+    state.convs.set(peer, c);
+  }
+  return c;
 }
 
-const readOf = (peer) => state.read.get(peer) || { counted: 0, n: 0 };
-const unreadOf = (peer) => readOf(peer).n;
-
-// Everything up to message id `upTo` with `peer` has been read.
-function markRead(peer, upTo = 0) {
-  const r = readOf(peer);
-  state.read.set(peer, { counted: Math.max(r.counted, upTo), n: 0 });
-  saveRead();
+// A message of the conversation with peer: the latest shown in the list.
+function noteMessage(peer, doc) {
+  const c = convOf(peer);
+  if (!c.lastMessage || doc.id >= c.lastMessage.id) c.lastMessage = doc;
+  c.maxId = Math.max(c.maxId, doc.id);
+  return c;
 }
 
-function lastIdWith(peer) {
-  let max = 0;
-  for (const d of state.messages.values()) if (inConversation(d, peer) && d.id > max) max = d.id;
-  return max;
-}
-
-// ---- people -------------------------------------------------------------------
-// The people you have talked with (most recent first), then the first
-// PEOPLE users A-Z; the search box finds anyone else by email.
-
-const PEOPLE = 50;
-
-function talkedWith(doc) {
-  const me = state.me.id;
-  const peer = doc.sender === me ? doc.receiver : doc.sender;
-  const prev = state.talked.get(peer);
-  if (!prev || prev < doc.createdAt) state.talked.set(peer, doc.createdAt);
-}
-
-async function loadPeople() {
+async function loadConversations(page) {
   if (!state.me) return;
-  const me = state.me.id;
-  const [{ docs: users }, { docs: recent }] = await Promise.all([
-    api('GET', '/users?' + qs({ limit: PEOPLE, sort: 'email', depth: 0 })),
-    // depth=1: the people of these messages come with them
-    api('GET', '/messages?' + qs({ 'where[or][0][sender][equals]': me,
-      'where[or][1][receiver][equals]': me, sort: '-createdAt', limit: 200, depth: 1 })),
-  ]);
-  users.forEach(remember);
-  for (const m of recent) {
-    remember(m.sender);
-    remember(m.receiver);
-    talkedWith(normalize(m));
+  if (!state.serverLists) {
+    await loadConversationsFromMessages();
+    return;
+  }
+  let data;
+  try {
+    data = await api('GET', '/conversations?' + qs({ limit: CONV_PAGE, page }));
+  } catch (e) {
+    if (e.status !== 404) throw e;
+    state.serverLists = false;   // a server without it: as for a picked user
+    await loadConversationsFromMessages();
+    return;
+  }
+  for (const d of data.docs) {
+    remember(d.peer);
+    const peer = idOf(d.peer);
+    const c = convOf(peer);
+    // the server's count, plus what the stream brought after its answer
+    const last = d.lastMessage?.id || 0;
+    if (d.lastMessage) noteMessage(peer, normalize(d.lastMessage));
+    c.counted = c.counted.filter((id) => id > last);
+    c.unread = (d.unread || 0) + c.counted.length;
+    c.lastRead = Math.max(c.lastRead || 0, d.lastRead || 0) || null;
+    c.peerLastRead = Math.max(c.peerLastRead || 0, d.peerLastRead || 0) || null;
+  }
+  if (page >= state.convPage) {
+    state.convPage = page;
+    state.convMore = !!data.hasNextPage;
   }
   renderPeople();
+  if (state.peer) renderMessages(false);
+  fetchPresence(data.docs.map((d) => idOf(d.peer)));
 }
+
+async function loadConversationsFromMessages() {
+  const me = state.me.id;
+  // depth=1: the people of these messages come with them
+  const { docs } = await api('GET', '/messages?' + qs({ 'where[or][0][sender][equals]': me,
+    'where[or][1][receiver][equals]': me, sort: '-createdAt', limit: 200, depth: 1 }));
+  for (const m of docs) {
+    remember(m.sender);
+    remember(m.receiver);
+    const doc = normalize(m);
+    noteMessage(doc.sender === me ? doc.receiver : doc.sender, doc);
+  }
+  state.convMore = false;
+  renderPeople();
+  fetchPresence([...state.convs.keys()]);
+}
+
+// Page 1 again (the server's counts win), soon and once for a burst.
+const refetchConversations = debounced(300, () => loadConversations(1));
+
+$('more').addEventListener('click', () => loadConversations(state.convPage + 1).catch(() => {}));
 
 let searchSeq = 0;
 
@@ -233,61 +334,261 @@ async function searchPeople(text) {
     renderPeople();
     return;
   }
-  const { docs } = await api('GET', '/users?' + qs({ 'where[email][like]': state.search,
-    limit: PEOPLE, sort: 'email', depth: 0 }));
+  const docs = await findUsers(state.search);
   if (seq !== searchSeq) return;   // a newer search is on its way
-  docs.forEach(remember);
-  state.found = docs.map((u) => u.id);
+  state.found = docs.map((u) => u.id).filter((id) => id !== state.me?.id);
   renderPeople();
+  fetchPresence(state.found);
 }
 
-let searchTimer = null;
-$('people-search').addEventListener('input', (ev) => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => searchPeople(ev.target.value).catch(() => {}), 200);
-});
+$('people-search').addEventListener('input', debounced(200, (ev) => searchPeople(ev.target.value)));
 
-// Who is in the list, in order: people talked with first (most recent
-// first), then the rest A-Z.
+const lastAt = (c) => c.lastMessage?.createdAt || '';
+
+// Who is in the list, in order: the search's finds A-Z, or the
+// conversations, most recent first (one just started, with no message yet,
+// on top).
 function peopleShown() {
-  const byEmail = (a, b) => a.email.localeCompare(b.email);
-  const pool = state.found
-    ? state.found.map((id) => state.people.get(id)).filter(Boolean)
-    : [...state.people.values()];
-  const others = pool.filter((u) => u.id !== state.me.id);
-  const talked = others.filter((u) => state.talked.has(u.id))
-    .sort((a, b) => (state.talked.get(a.id) < state.talked.get(b.id) ? 1 : -1));
-  return [...talked, ...others.filter((u) => !state.talked.has(u.id)).sort(byEmail)];
+  if (state.found) return state.found;
+  return [...state.convs.entries()]
+    .filter(([id]) => id !== state.me.id)
+    .sort(([, a], [, b]) => {
+      if (!a.lastMessage !== !b.lastMessage) return a.lastMessage ? 1 : -1;
+      return lastAt(a) < lastAt(b) ? 1 : lastAt(a) > lastAt(b) ? -1 : 0;
+    })
+    .map(([id]) => id);
+}
+
+function el(tag, className, text, testid) {
+  const e = document.createElement(tag);
+  if (className) e.className = className;
+  if (text !== undefined) e.textContent = text;
+  if (testid) e.dataset.testid = testid;
+  return e;
+}
+
+function presenceDot(id) {
+  const p = state.presence.get(id);
+  const dot = el('span', 'dot', undefined, 'presence');
+  dot.dataset.online = p?.online ? 'true' : 'false';
+  const says = presenceText(id);
+  dot.title = says || 'offline';
+  dot.setAttribute('aria-label', says || 'offline');
+  return dot;
+}
+
+function previewOf(c) {
+  const m = c.lastMessage;
+  if (!m) return 'New conversation';
+  return (m.sender === state.me.id ? 'You: ' : '') + m.content.replace(/\s+/g, ' ');
+}
+
+function shortTime(iso) {
+  const d = new Date(iso);
+  if (dayOf(d) === dayOf(new Date())) return d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return d.toLocaleDateString([], { month: 'short', day: 'numeric' });
+}
+
+function personItem(id) {
+  const c = state.convs.get(id);
+  const b = el('button', 'person' + (id === state.peer ? ' active' : ''), undefined, 'person');
+  b.type = 'button';
+  b.dataset.id = id;
+  b.dataset.email = emailOf(id);
+  const top = el('span', 'line');
+  top.append(presenceDot(id), el('span', 'name', emailOf(id)));
+  if (c?.lastMessage) {
+    const t = el('time', 'when', shortTime(c.lastMessage.createdAt), 'conv-time');
+    t.dateTime = c.lastMessage.createdAt;
+    top.append(t);
+  }
+  const bottom = el('span', 'line');
+  const typing = state.typing.has(id);
+  bottom.append(typing ? el('span', 'preview typing', 'typing…', 'typing')
+    : el('span', 'preview', c ? previewOf(c) : 'Start a conversation', 'preview'));
+  const n = c?.unread || 0;
+  const badge = el('span', 'badge', n ? String(n) : '', 'unread');
+  badge.hidden = !n;
+  badge.setAttribute('aria-label', `${n} unread`);
+  bottom.append(badge);
+  b.append(top, bottom);
+  if (id === state.peer) b.setAttribute('aria-current', 'true');
+  b.addEventListener('click', () => {
+    if (state.found) {
+      $('people-search').value = '';
+      searchPeople('');
+    }
+    openConversation(id);
+  });
+  const li = document.createElement('li');
+  li.append(b);
+  return li;
 }
 
 function renderPeople() {
-  const list = $('people');
-  list.replaceChildren();
-  for (const u of peopleShown()) {
-    const li = document.createElement('li');
-    const b = document.createElement('button');
-    b.type = 'button';
-    b.className = 'person' + (u.id === state.peer ? ' active' : '');
-    b.dataset.testid = 'person';
-    b.dataset.id = u.id;
-    b.dataset.email = u.email;
-    const name = document.createElement('span');
-    name.textContent = u.email;
-    b.append(name);
-    const n = unreadOf(u.id);
-    const badge = document.createElement('span');
-    badge.className = 'badge';
-    badge.dataset.testid = 'unread';
-    badge.textContent = n ? String(n) : '';
-    badge.hidden = !n;
-    badge.setAttribute('aria-label', `${n} unread`);
-    b.append(badge);
-    if (u.id === state.peer) b.setAttribute('aria-current', 'true');
-    b.addEventListener('click', () => openConversation(u.id));
-    li.append(b);
-    list.append(li);
+  if (!state.me) return;
+  const shown = peopleShown();
+  $('people').replaceChildren(...shown.map(personItem));
+  $('people-empty').hidden = shown.length > 0;
+  $('people-empty').textContent = state.found ? 'Nobody found' : 'No conversation yet: find someone by email';
+  $('more').hidden = !!state.found || !state.convMore;
+  renderPeerStatus();
+  updateTitle();
+}
+
+// ---- unread total in the title, notifications ---------------------------
+
+function updateTitle() {
+  let total = 0;
+  for (const c of state.convs.values()) total += c.unread || 0;
+  document.title = total ? `(${total}) ${TITLE}` : TITLE;
+}
+
+const canNotify = () => typeof Notification === 'function';
+
+// The permission is asked from a click, as browsers require.
+function showNotifyButton() {
+  $('notify').hidden = !canNotify() || Notification.permission !== 'default';
+}
+
+$('notify').addEventListener('click', async () => {
+  try { await Notification.requestPermission(); } catch { /* refused */ }
+  showNotifyButton();
+});
+
+// A new message while the tab is hidden; clicking it opens the conversation.
+function notify(doc) {
+  if (!document.hidden || !canNotify() || Notification.permission !== 'granted') return;
+  try {
+    const n = new Notification(emailOf(doc.sender), {
+      body: doc.content.slice(0, 200), tag: `pchat-${doc.sender}`, icon: 'favicon.svg' });
+    n.onclick = () => {
+      window.focus();
+      openConversation(doc.sender);
+      n.close();
+    };
+  } catch { /* not allowed here */ }
+}
+
+// ---- presence ---------------------------------------------------------------
+// GET /api/presence for the people shown, then `event: presence` on the
+// stream.
+
+async function fetchPresence(ids) {
+  const want = [...new Set(ids)].filter((id) => id !== state.me?.id).slice(0, 500);
+  if (!want.length) return;
+  try {
+    const { docs } = await api('GET', '/presence?' + qs({ users: want.join(',') }));
+    for (const p of docs) setPresence(p, false);
+    renderPeople();
+  } catch { /* shown as unknown; the stream's events still come */ }
+}
+
+function setPresence(p, render = true) {
+  state.presence.set(Number(p.user), { online: !!p.online, lastSeen: p.lastSeen || null });
+  if (render) renderPeople();
+}
+
+function agoText(iso) {
+  const d = new Date(iso);
+  const s = (Date.now() - d.getTime()) / 1000;
+  if (s < 60) return 'just now';
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (dayOf(d) === dayOf(new Date())) return `today at ${d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
+  return d.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+function presenceText(id) {
+  const p = state.presence.get(id);
+  if (!p) return '';
+  if (p.online) return 'online';
+  return p.lastSeen ? `last seen ${agoText(p.lastSeen)}` : 'offline';
+}
+
+function renderPeerStatus() {
+  const s = $('peer-status');
+  const id = state.peer;
+  if (!id) {
+    s.textContent = '';
+    return;
+  }
+  const typing = state.typing.has(id);
+  s.textContent = typing ? 'typing…' : presenceText(id);
+  s.dataset.state = typing ? 'typing' : state.presence.get(id)?.online ? 'online' : 'offline';
+}
+
+// ---- typing -----------------------------------------------------------------
+
+$('text').addEventListener('input', () => {
+  const peer = state.peer;
+  if (!state.signedIn || !peer || !$('text').value.trim()) return;
+  const now = Date.now();
+  if (now - (state.typingSent.get(peer) || 0) < TYPING_EVERY) return;
+  state.typingSent.set(peer, now);
+  api('POST', '/typing', { to: peer }).catch(() => { /* 429 or gone: the next keystroke */ });
+});
+
+function typingFrom(from, ms) {
+  clearTimeout(state.typing.get(from));
+  state.typing.set(from, setTimeout(() => stopTyping(from), ms));
+  renderPeople();
+}
+
+function stopTyping(from) {
+  if (!state.typing.has(from)) return;
+  clearTimeout(state.typing.get(from));
+  state.typing.delete(from);
+  renderPeople();
+}
+
+// ---- read receipts ------------------------------------------------------------
+
+// The conversation with peer is in front of the user: open, shown (not the
+// list at phone width) and the tab visible.
+const onScreen = (peer) => state.peer === peer && !document.hidden
+  && document.body.classList.contains('in-conversation');
+
+function newestFrom(peer) {
+  let max = 0;
+  for (const d of state.messages.values()) if (d.sender === peer && d.receiver === state.me.id && d.id > max) max = d.id;
+  const last = state.convs.get(peer)?.lastMessage;
+  if (last && last.sender === peer && last.id > max) max = last.id;
+  return max;
+}
+
+// Tells the server (and so the peer and my other devices) how far I read.
+function markRead(peer) {
+  if (!onScreen(peer)) return;
+  const c = convOf(peer);
+  const newest = newestFrom(peer);
+  const before = c.unread;
+  c.unread = 0;
+  c.counted = [];
+  if (before) renderPeople();
+  if (!state.signedIn || !newest || (c.lastRead && newest <= c.lastRead)) return;
+  c.lastRead = newest;
+  api('POST', '/receipts', { peer, message: newest }, true).catch(() => { c.lastRead = null; });
+}
+
+// A read event: mine from another device (its counts win: fetch them), or
+// the peer's (my messages up to there are "Seen").
+function readEvent(r) {
+  const me = state.me.id;
+  if (r.user === me) {
+    const c = convOf(r.peer);
+    c.lastRead = Math.max(c.lastRead || 0, r.message);
+    c.counted = c.counted.filter((id) => id > r.message);
+    if (r.message >= newestFrom(r.peer)) c.unread = 0;
+    renderPeople();
+    refetchConversations();
+  } else if (r.peer === me) {
+    const c = convOf(r.user);
+    c.peerLastRead = Math.max(c.peerLastRead || 0, r.message);
+    if (state.peer === r.user) renderMessages(false);
   }
 }
+
+// ---- the conversation -------------------------------------------------------
 
 function pairWhere(peer) {
   const me = state.me.id;
@@ -303,14 +604,17 @@ async function openConversation(peer) {
   state.peer = peer;
   state.editing = null;
   state.confirming = null;
-  markRead(peer, lastIdWith(peer));
+  convOf(peer);
+  clearMessageSearch();
   document.body.classList.add('in-conversation');
-  $('peer-name').textContent = state.people.get(peer)?.email ?? `user ${peer}`;
+  $('peer-name').textContent = emailOf(peer);
   $('composer').hidden = false;
+  $('conv-search').hidden = false;
   renderPeople();
   renderMessages();
+  if (!state.presence.has(peer)) fetchPresence([peer]);
   await loadPage(peer);
-  if (state.peer === peer && !document.hidden) markRead(peer, lastIdWith(peer));
+  markRead(peer);
   $('text').focus();
 }
 
@@ -323,15 +627,15 @@ async function loadPage(peer) {
   for (const d of docs) {
     const doc = normalize(d);
     state.messages.set(doc.id, doc);
-    talkedWith(doc);
+    noteMessage(peer, doc);
   }
   if (docs.length) state.oldestLoaded.set(peer, docs[docs.length - 1].createdAt);
+  state.hasOlder.set(peer, hasNextPage);
   if (state.peer !== peer) return;
-  $('older').hidden = !hasNextPage;
   renderMessages(!oldest);
 }
 
-$('older').addEventListener('click', () => state.peer && loadPage(state.peer));
+$('older').addEventListener('click', () => state.peer && loadPage(state.peer).catch(() => {}));
 $('back').addEventListener('click', () => document.body.classList.remove('in-conversation'));
 
 function inConversation(doc, peer) {
@@ -366,12 +670,18 @@ function renderMessages(stickToBottom = true) {
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 40;
   const list = $('message-list');
   list.replaceChildren();
+  renderSearchStatus();
   if (!state.peer) return;
-  const docs = [...state.messages.values()].filter((d) => inConversation(d, state.peer)).sort(byTime);
+  const searching = state.msgSearch?.docs;
+  const docs = (searching || [...state.messages.values()].filter((d) => inConversation(d, state.peer)))
+    .slice().sort(byTime);
   const items = docs.map((d) => [d, false]);
-  for (const p of state.pending.values()) {
-    if (p.doc.receiver === state.peer) items.push([p.doc, true]);
+  if (!searching) {
+    for (const p of state.pending.values()) {
+      if (p.doc.receiver === state.peer) items.push([p.doc, true]);
+    }
   }
+  const seen = searching ? 0 : seenMessage(docs);
   let day = null;
   for (const [d, pending] of items) {
     const when = shownAt(d);
@@ -379,17 +689,27 @@ function renderMessages(stickToBottom = true) {
       day = dayOf(when);
       list.append(daySeparator(when));
     }
-    list.append(messageItem(d, pending));
+    list.append(messageItem(d, pending, d.id === seen));
   }
   const editor = list.querySelector('textarea.edit');
   if (editor && document.activeElement !== editor) {
     editor.focus();
     editor.setSelectionRange(editor.value.length, editor.value.length);
   }
+  $('older').hidden = !!searching || !state.hasOlder.get(state.peer);
   if (stickToBottom || atBottom) box.scrollTop = box.scrollHeight;
 }
 
-function messageItem(doc, pending) {
+// My last message the peer has read (their receipt is at or after it).
+function seenMessage(docs) {
+  const upTo = state.convs.get(state.peer)?.peerLastRead;
+  if (!upTo) return 0;
+  let seen = 0;
+  for (const d of docs) if (d.sender === state.me.id && d.id <= upTo && d.id > seen) seen = d.id;
+  return seen;
+}
+
+function messageItem(doc, pending, seen) {
   const mine = doc.sender === state.me.id;
   const li = document.createElement('li');
   li.className = 'msg' + (mine ? ' mine' : '') + (pending ? ' pending' : '');
@@ -415,7 +735,8 @@ function messageItem(doc, pending) {
     meta.append(' · ', edited);
   }
   li.append(meta);
-  if (!mine || pending) return li;
+  if (seen) li.append(el('span', 'seen', 'Seen', 'seen'));
+  if (!mine || pending || state.msgSearch) return li;
   if (editing) {
     meta.append(' ', actionButton('Save', () => saveEdit(), 'save-edit'),
       ' ', actionButton('Cancel', () => cancelEdit(), 'cancel-edit'));
@@ -525,6 +846,9 @@ async function send(content) {
   const now = new Date().toISOString();
   const doc = { sender: state.me.id, receiver: peer, content, createdAt: now, timestamp: now };
   state.pending.set(key, { doc });
+  // the message ends the peer's "typing…": a new draft may say so again a
+  // second later (the server takes one signal a second)
+  state.typingSent.set(peer, Date.now() - TYPING_EVERY + 1000);
   renderMessages();
   try {
     const { doc: saved } = await api('POST', '/messages?depth=0', { sender: state.me.id, receiver: peer, content });
@@ -555,14 +879,60 @@ $('text').addEventListener('keydown', (ev) => {
   }
 });
 
+// ---- search within the conversation ---------------------------------------
+// The API's `contains` on content, within this conversation (50 newest
+// matches); the list shows the matches until the box is cleared.
+
+let msgSearchSeq = 0;
+
+async function searchMessages(text) {
+  const peer = state.peer;
+  const seq = ++msgSearchSeq;
+  if (!peer || !text.trim()) {
+    clearMessageSearch();
+    renderMessages();
+    return;
+  }
+  const params = { ...pairWhere(peer), 'where[and][0][content][contains]': text.trim(),
+    sort: '-createdAt', limit: PAGE, depth: 0 };
+  const { docs, totalDocs } = await api('GET', '/messages?' + qs(params));
+  if (seq !== msgSearchSeq || state.peer !== peer) return;
+  state.msgSearch = { text: text.trim(), docs: docs.map(normalize), total: totalDocs ?? docs.length };
+  renderMessages();
+}
+
+function clearMessageSearch() {
+  ++msgSearchSeq;
+  state.msgSearch = null;
+  $('conv-search').value = '';
+}
+
+function renderSearchStatus() {
+  const s = $('search-status');
+  const f = state.msgSearch;
+  s.hidden = !f;
+  if (!f) return;
+  const n = f.total;
+  s.textContent = n ? `${n} message${n === 1 ? '' : 's'} containing “${f.text}”${n > f.docs.length ? ` (newest ${f.docs.length} shown)` : ''}`
+    : `No message contains “${f.text}”`;
+}
+
+$('conv-search').addEventListener('input', debounced(250, (ev) => searchMessages(ev.target.value)));
+$('conv-search').addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') {
+    clearMessageSearch();
+    renderMessages();
+  }
+});
+
 // ---- the live stream ------------------------------------------------------
 
 // The badge shows only while a stream is meant to be open.
 function setConn(s) {
-  const el = $('conn');
-  el.hidden = false;
-  el.dataset.state = s;
-  el.textContent = s;
+  const e = $('conn');
+  e.hidden = false;
+  e.dataset.state = s;
+  e.textContent = s;
 }
 
 // The stream's address: the page's own, or the one a
@@ -580,6 +950,17 @@ function streamUrl() {
   return `${STREAM}?${qs(params)}`;
 }
 
+// Each event's JSON, or nothing for a frame that does not parse.  Those
+// about messages and reads are held while the page loads its conversations
+// (see enter); presence and typing are not about them.
+const on = (es, name, fn, hold = true) => es.addEventListener(name, (ev) => {
+  let data;
+  try { data = JSON.parse(ev.data); } catch { return; }
+  if (es !== state.source) return;
+  if (hold && state.held) state.held.push(() => fn(data, ev));
+  else fn(data, ev);
+});
+
 function connect() {
   clearTimeout(state.reconnectTimer);
   state.source?.close();
@@ -587,7 +968,13 @@ function connect() {
   const es = new EventSource(streamUrl(), { withCredentials: true });
   state.source = es;
   setConn('reconnecting');
-  es.onopen = () => setConn('live');
+  es.onopen = () => {
+    setConn('live');
+    // presence and counts may have changed while no stream was open
+    if (state.opened) refetchConversations();
+    state.opened = true;
+    fetchPresence([...peopleShown(), state.peer].filter(Boolean));
+  };
   es.onerror = () => {
     if (es.readyState === EventSource.CLOSED) {
       // the browser gave up (e.g. a 5xx): try again ourselves
@@ -597,18 +984,24 @@ function connect() {
       setConn(navigator.onLine ? 'reconnecting' : 'offline');
     }
   };
-  es.addEventListener('message', (ev) => {
+  on(es, 'message', (docs, ev) => {
     if (ev.lastEventId) state.lastEventId = ev.lastEventId;
-    for (const raw of JSON.parse(ev.data)) {
+    for (const raw of docs) {
       remember(raw.sender);
       remember(raw.receiver);
       arrived(normalize(raw));
     }
   });
-  es.addEventListener('delete', (ev) => {
+  on(es, 'delete', (docs, ev) => {
     if (ev.lastEventId) state.lastEventId = ev.lastEventId;
-    for (const { id } of JSON.parse(ev.data)) remove(id);
+    for (const { id } of docs) remove(id);
+    refetchConversations();   // an unread message may be gone
   });
+  on(es, 'presence', (p) => setPresence(p), false);
+  on(es, 'typing', (t) => {
+    if (t.to === state.me.id && t.from !== state.me.id) typingFrom(t.from, Number(t.expiresIn) || 5000);
+  }, false);
+  on(es, 'read', (r) => readEvent(r));
   es.addEventListener('ping', () => {
     if (es.readyState === EventSource.OPEN) setConn('live');
   });
@@ -630,29 +1023,39 @@ function settlePending(doc) {
   }
 }
 
-// A message from the stream (new, edited, or replayed after a reload): it
-// counts as unread only above the peer's mark, so a replay counts nothing.
+// A message from the stream: new, edited, or replayed after a (re)connect.
+// Only one above the highest id known in its conversation is new; the
+// stream's events wait for the first page of conversations, and the
+// backlog (20 messages) falls within it, so a replay counts nothing.  A
+// new one counts here at once; for a conversation not loaded yet the
+// server's count (older unread messages) is fetched too, and added to.
 function arrived(doc) {
+  const me = state.me.id;
   const isNew = !state.messages.has(doc.id);
-  if (isNew && doc.sender === state.me.id) settlePending(doc);
+  if (isNew && doc.sender === me) settlePending(doc);
+  const peer = doc.sender === me ? doc.receiver : doc.sender;
+  const known = state.convs.get(peer);
+  const fresh = doc.id > (known?.maxId || 0);
   upsert(doc);
-  if (doc.sender !== state.me.id) {
-    const peer = doc.sender;
-    const r = readOf(peer);
-    if (doc.id > r.counted) {
-      const visible = state.peer === peer && !document.hidden
-        && document.body.classList.contains('in-conversation');
-      state.read.set(peer, { counted: doc.id, n: visible ? 0 : r.n + 1 });
-      saveRead();
+  if (doc.sender !== me) {
+    stopTyping(peer);
+    if (fresh && onScreen(peer)) markRead(peer);
+    else if (fresh) {
+      const c = state.convs.get(peer);
+      c.unread += 1;
+      c.counted.push(doc.id);
+      // a conversation not loaded yet may have older unread messages
+      if (!known?.lastMessage && state.serverLists) refetchConversations();
+      notify(doc);
     }
   }
-  const peer = doc.sender === state.me.id ? doc.receiver : doc.sender;
-  if (!state.people.has(peer)) loadPeople().catch(() => {}); else renderPeople();
+  renderPeople();
 }
 
 function upsert(doc) {
   state.messages.set(doc.id, doc);
-  talkedWith(doc);
+  const peer = doc.sender === state.me.id ? doc.receiver : doc.sender;
+  noteMessage(peer, doc);
   if (state.peer && inConversation(doc, state.peer)) renderMessages(false);
 }
 
@@ -662,25 +1065,25 @@ function remove(id) {
 
 document.addEventListener('visibilitychange', () => {
   if (document.hidden || !state.me) return;
-  if (state.peer) {
-    markRead(state.peer, lastIdWith(state.peer));
-    renderPeople();
-  }
-  refreshPeople();
+  if (state.peer) markRead(state.peer);
+  refresh();
 });
 
-// People who signed up since the page loaded: the list is fetched again on
-// focus, on a message from someone unknown (see arrived), and every 30 s
-// while the page is visible.
+// On focus and every 30 s while visible: the conversations' first page
+// again, and the search (people who signed up since the page loaded).
 let lastRefresh = 0;
-function refreshPeople() {
+function refresh() {
   if (!state.me || Date.now() - lastRefresh < 2000) return;
   lastRefresh = Date.now();
-  loadPeople().catch(() => { /* the next one will do */ });
+  loadConversations(1).catch(() => { /* the next one will do */ });
   if (state.search) searchPeople(state.search).catch(() => {});
 }
-window.addEventListener('focus', refreshPeople);
-setInterval(() => { if (!document.hidden) refreshPeople(); }, 30000);
+window.addEventListener('focus', refresh);
+setInterval(() => {
+  if (document.hidden) return;
+  refresh();
+  renderPeerStatus();   // "last seen 3 min ago" moves on
+}, 30000);
 
 // Escape leaves the inline delete confirm.
 document.addEventListener('keydown', (ev) => {

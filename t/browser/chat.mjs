@@ -165,13 +165,14 @@ async function main() {
     return errors.length === 0;
   });
 
-  await attempt('open mode: pick who you are from the user list', async () => {
+  await attempt('open mode: pick who you are, found by email', async () => {
     const ctx = await browser.newContext();
     const p = await ctx.newPage();
     const email = `picked-${run}@example.com`;
     await p.request.post(`${new URL(process.env.OPEN_URL).origin}/api/users`,
       { data: { email, password: 'password123' } });
     await p.goto(process.env.OPEN_URL);
+    await p.getByTestId('pick-search').fill(email);
     await p.click(`[data-testid=pick-user]:text-is("${email}")`);
     await p.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
     const who = await p.getByTestId('whoami').textContent();

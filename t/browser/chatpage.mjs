@@ -8,14 +8,18 @@ export const launch = () => chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 
-export async function signUp(page, base, email) {
+// Fills the sign-in form and presses `button` (signup or login): the chat
+// shows with a live stream.
+async function signIn(page, base, email, button) {
   await page.goto(base);
   await page.getByTestId('email').fill(email);
   await page.getByTestId('password').fill('password123');
-  await page.getByTestId('signup').click();
-  await page.waitForSelector('#chat:not([hidden])', { timeout: 10000 });
-  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 10000 });
+  await page.getByTestId(button).click();
+  await page.waitForSelector('#chat:not([hidden])', { timeout: 15000 });
+  await page.waitForSelector('[data-testid=conn][data-state=live]', { timeout: 15000 });
 }
+
+export const signUp = (page, base, email) => signIn(page, base, email, 'signup');
 
 export const person = (email) => `[data-testid=person][data-email="${email}"]`;
 
@@ -46,3 +50,30 @@ export const waitText = (page, text, timeout = 2000) => page.waitForFunction(
 
 export const unreadOf = (page, email) => page.$eval(`${person(email)} [data-testid=unread]`,
   (e) => (e.hidden ? 0 : Number(e.textContent)));
+
+// Logs in an existing user (another device of them: a context of its own).
+export const logIn = (page, base, email) => signIn(page, base, email, 'login');
+
+export const myId = (page) => page.evaluate(() => Number(localStorage.getItem('pchat.me')));
+
+// The tab as hidden or visible to the page: document.hidden and
+// visibilityState overridden, then a visibilitychange event (headless
+// Chromium keeps every page visible).
+export const setHidden = (page, hidden) => page.evaluate((h) => {
+  if (h) {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+  } else {
+    delete document.visibilityState;
+    delete document.hidden;
+  }
+  document.dispatchEvent(new Event('visibilitychange'));
+}, hidden);
+
+// POST /api/messages from the page (its cookie), with extra fields.
+export const post = (page, body) => page.evaluate(async (b) => {
+  const r = await fetch('/api/messages?depth=0', { method: 'POST', credentials: 'same-origin',
+    headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(b) });
+  if (!r.ok) throw new Error(`POST ${r.status} ${await r.text()}`);
+  return (await r.json()).doc;
+}, body);
