@@ -3,6 +3,7 @@
 #include "apr_escape.h"
 #include "ap_mpm.h"
 #include "pchat_config.h"
+#include "pchat_dialect.h"
 
 #define DEFAULT_MOUNT "/api"
 #define DEFAULT_DB_DRIVER "sqlite3"
@@ -240,7 +241,7 @@ static const char *loggable_db_params(apr_pool_t *p, const server_rec *s)
     apr_array_header_t *kept;
     char *copy, *word, *state;
 
-    if (strcmp(pchat_conf_db_driver(s), "pgsql")) {
+    if (!pchat_dialect_find(pchat_conf_db_driver(s))->libpq) {
         return params;
     }
     if ((scheme_end = strstr(params, "://"))) {
@@ -429,8 +430,9 @@ static const char *set_database(cmd_parms *cmd, void *dconf,
                                 const char *driver, const char *params)
 {
     pchat_server_conf *conf = cmd_conf(cmd);
+    const pchat_dialect *d = pchat_dialect_find(driver);
 
-    if (strcmp(driver, "sqlite3") && strcmp(driver, "pgsql")) {
+    if (!d) {
         return apr_psprintf(cmd->pool,
                             "%s: driver must be 'sqlite3' or 'pgsql', got '%s'",
                             cmd->cmd->name, driver);
@@ -439,7 +441,7 @@ static const char *set_database(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: missing connection parameters "
                             "(sqlite3: a file path)", cmd->cmd->name);
     }
-    if (!strcmp(driver, "sqlite3")) {
+    if (d->local_file) {
         params = ap_server_root_relative(cmd->pool, params);
         if (!params) {
             return apr_psprintf(cmd->pool, "%s: invalid file path",
