@@ -1,6 +1,7 @@
 /* Collection endpoints: find, findByID, count, create, update, delete. */
 #include "pchat_api.h"
 #include "pchat_docs.h"
+#include "pchat_changes.h"
 #include "pchat_query.h"
 #include "pchat_validate.h"
 #include "pchat_password.h"
@@ -361,7 +362,9 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                            ->column);
         pchat_sql_add(sql, ", ");
     }
-    pchat_sql_add(sql, coll->live ? "seq, " : "");
+    if (coll->live) {
+        pchat_changes_insert_column(sql);
+    }
     pchat_sql_add(sql, given ? "updated_at) SELECT "
                              : "created_at, updated_at) SELECT ");
     for (i = 0; i < v->assigns->nelts; i++) {
@@ -369,7 +372,7 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
         pchat_sql_add(sql, ", ");
     }
     if (coll->live) {
-        pchat_sql_add(sql, PCHAT_NEXT_SEQ ", ");
+        pchat_changes_insert_value(sql);
     }
     if (!given) {
         pchat_sql_int(sql, now);
@@ -397,7 +400,7 @@ static pchat_sql *update_sql(apr_pool_t *p, const pchat_collection *coll,
         pchat_sql_add(sql, ", ");
     }
     if (coll->live) {
-        pchat_sql_add(sql, "seq = " PCHAT_NEXT_SEQ ", ");
+        pchat_changes_update_set(sql);
     }
     pchat_sql_add(sql, "updated_at = ");
     pchat_sql_int(sql, pchat_now_ms());
@@ -1078,15 +1081,13 @@ int pchat_api_update_many(pchat_req *q)
 static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
                              apr_int64_t id)
 {
-    pchat_sql *sql = pchat_sql_make(p, coll->live
-        ? apr_pstrcat(p, "UPDATE ", coll->table, " SET deleted = 1, "
-                      "seq = " PCHAT_NEXT_SEQ ", updated_at = ", NULL)
-        : apr_pstrcat(p, "DELETE FROM ", coll->table, " WHERE id = ", NULL));
+    pchat_sql *sql;
 
     if (coll->live) {
-        pchat_sql_int(sql, pchat_now_ms());
-        pchat_sql_add(sql, " WHERE id = ");
+        return pchat_changes_tombstone(p, id, pchat_now_ms());
     }
+    sql = pchat_sql_make(p, apr_pstrcat(p, "DELETE FROM ", coll->table,
+                                        " WHERE id = ", NULL));
     pchat_sql_int(sql, id);
     return sql;
 }
@@ -1181,7 +1182,7 @@ static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
     }
     rv = delete_where(c, q, where, depth, docs, &err);
     if (!rv && !err && q->coll->live) {
-        pchat_docs_purge_tombstones(q->r->server, c, q->r->pool);
+        pchat_changes_purge(q->r->server, c, q->r->pool);
     }
     pchat_conn_release(c);
     if (rv || err) {

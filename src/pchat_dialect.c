@@ -24,7 +24,6 @@ static const pchat_dialect dialects[] = {
     {.driver = "sqlite3",
      .pk = "INTEGER PRIMARY KEY AUTOINCREMENT",
      .begin_write = "BEGIN IMMEDIATE",
-     .next_seq = "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages)",
      .local_file = 1,
      .before_migrate = "PRAGMA journal_mode=WAL",
      /* wait for a busy writer instead of failing at once */

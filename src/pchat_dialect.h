@@ -20,7 +20,8 @@ typedef struct {
     const char *migration_lock;   /* serialises migrations, or NULL */
     int random_access;            /* select whole results at once */
     const char *listen;           /* hears begin_write's commits, or NULL */
-    const char *next_seq;         /* PCHAT_NEXT_SEQ */
+    const char *next_seq;         /* PCHAT_NEXT_SEQ, or NULL: the change
+                                   * log's MAX(seq) + 1 (pchat_changes.c) */
     int seq_takes_lock;           /* next_seq takes the write lock */
     int local_file;               /* the parameters name a file here: its
                                    * directory is made, its files handed

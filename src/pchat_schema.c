@@ -62,7 +62,7 @@ static const char *const migration_5[] = {
 };
 
 /* Expired tombstones are found through a partial index of tombstones
- * only (pchat_docs_purge_tombstones). */
+ * only (pchat_changes_purge). */
 static const char *const migration_6[] = {
     "CREATE INDEX messages_tombstones ON messages (updated_at) "
     "WHERE deleted = 1",

@@ -15,6 +15,7 @@
 #include "pchat_libpq.h"
 #include "pchat_store.h"
 #include "pchat_schema.h"
+#include "pchat_changes.h"
 #include "pchat_shm.h"
 
 /* The Mutex directive's name for the lock that serialises this node's
@@ -35,6 +36,7 @@ struct pchat_db {
     const char *params;
     const apr_dbd_driver_t *driver;
     const pchat_dialect *dialect;
+    const char *next_seq;      /* what PCHAT_NEXT_SEQ stands for */
     pchat_sync_mode sync;
     int max;
     apr_reslist_t *conns;   /* per child process */
@@ -317,7 +319,7 @@ static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
         label = apr_psprintf(c->stmt_pool, "pchat_%u_%pp", c->nstmts, c);
     }
     sql = pchat_replace_all(c->stmt_pool, text, PCHAT_NEXT_SEQ,
-                            c->db->dialect->next_seq);
+                            c->db->next_seq);
     *rv = apr_dbd_prepare(c->db->driver, c->stmt_pool, c->handle, sql,
                           label, &stmt);
     if (*rv) {
@@ -550,6 +552,7 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
     db->s = s;
     db->params = pchat_conf_db_params(pconf, s);
     db->dialect = pchat_dialect_find(driver);
+    db->next_seq = pchat_changes_next_seq(pconf, db->dialect);
     db->sync = pchat_conf_sqlite_sync(s);
     db->max = pchat_conf_db_max(s);
     rv = apr_dbd_get_driver(pconf, driver, &db->driver);

@@ -58,10 +58,6 @@ int pchat_db_is_unique_violation(pchat_conn *c, int rv);
 /* The driver's message for a failed statement's rv. */
 const char *pchat_db_error(pchat_conn *c, int rv);
 
-/* The next change sequence number (the stream's cursor) in a statement's
- * SQL; the store puts in its dialect's expression when it prepares it. */
-#define PCHAT_NEXT_SEQ "@NEXT_SEQ@"
-
 /* Transactions around several statements on one connection.  A write
  * transaction holds the node's write lock from begin to commit/rollback;
  * pchat_db_exec outside one takes it for its statement. */

@@ -1,7 +1,7 @@
 /* The stream.
  *
  * Every change to a message gives it the next `seq` inside the writing
- * transaction (see pchat_store.c), so seq order is commit order and a
+ * transaction (see pchat_changes.c), so seq order is commit order and a
  * cursor "everything after seq S" loses nothing and repeats nothing.
  *
  * Each child process runs one hub thread per database.  It learns of new
@@ -36,6 +36,7 @@
 #include "pchat_stream.h"
 #include "pchat_config.h"
 #include "pchat_docs.h"
+#include "pchat_changes.h"
 #include "pchat_query.h"
 #include "pchat_shm.h"
 #include "pchat_metrics.h"
@@ -140,7 +141,7 @@ static void hub_probe(pchat_hub *hub, apr_pool_t *p)
     if (!c) {
         return;
     }
-    max = pchat_docs_max_seq(c, p, &rv);
+    max = pchat_changes_max_seq(c, p, &rv);
     pchat_conn_release(c);
     ap_log_error(APLOG_MARK, APLOG_TRACE1, 0, hub->s, PCHAT_LOGNO(00502)
                  "stream hub probe: max seq %" APR_INT64_T_FMT, max);
@@ -317,7 +318,7 @@ static void hub_tick(pchat_hub *hub, hub_clock *hc)
         hub_probe(hub, hc->p);
         apr_pool_clear(hc->p);
     }
-    if (pchat_docs_purge_tombstones(hub->s, NULL, hc->p)) {
+    if (pchat_changes_purge(hub->s, NULL, hc->p)) {
         apr_pool_clear(hc->p);
     }
     if (mpm_stopping()) {
@@ -620,26 +621,19 @@ static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
 static int deliver_batch(pchat_sub *sub, pchat_conn *c)
 {
     apr_pool_t *p = tick_pool();
-    int ncols = pchat_docs_ncolumns(&pchat_messages), n = 0, run_deleted = -1;
-    pchat_sql *sql = pchat_sql_make(p, apr_pstrcat(
-        p, "SELECT ", pchat_docs_columns(p, &pchat_messages),
-        ", seq, deleted FROM messages WHERE seq > ", NULL));
+    int n = 0, run_deleted = -1;
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     json_t *run = pchat_json_own(p, json_array());
     apr_int64_t seq = sub->cursor, run_seq = 0;
 
-    pchat_sql_int(sql, sub->cursor);
-    pchat_sql_add(sql, " AND ");
-    pchat_sql_cat(sql, sub->filter);
-    pchat_sql_add(sql, " ORDER BY seq LIMIT ");
-    pchat_sql_int(sql, sub->batch);
-    if (pchat_db_select(c, p, sql, &res)) {
+    if (pchat_changes_select(c, p, sub->cursor, sub->filter, sub->batch,
+                             &res)) {
         return -1;
     }
     while (pchat_db_next_row(c, p, res, &row)) {
-        int deleted = atoi(pchat_db_entry(c, row, ncols + 1));
-        seq = apr_atoi64(pchat_db_entry(c, row, ncols));
+        int deleted = pchat_changes_row_deleted(c, row);
+        seq = pchat_changes_row_seq(c, row);
         if (deleted != run_deleted && send_run(sub, c, run, run_deleted,
                                                run_seq)) {
             return -1;
@@ -648,7 +642,7 @@ static int deliver_batch(pchat_sub *sub, pchat_conn *c)
             run = pchat_json_own(p, json_array());
             run_deleted = deleted;
         }
-        json_array_append_new(run, pchat_docs_row(c, &pchat_messages, row));
+        json_array_append_new(run, pchat_docs_row(c, pchat_change_log, row));
         run_seq = seq;
         n++;
     }
@@ -815,14 +809,11 @@ static int replay_backlog(pchat_sub *sub, int backlog)
     if (!c) {
         return -1;
     }
-    snapshot = pchat_docs_max_seq(c, p, &rv);
-    sql = pchat_sql_make(p, "deleted = 0 AND seq <= ");
-    pchat_sql_int(sql, snapshot);
-    pchat_sql_add(sql, " AND ");
-    pchat_sql_cat(sql, sub->filter);
+    snapshot = pchat_changes_max_seq(c, p, &rv);
+    sql = pchat_changes_live_upto(p, snapshot, sub->filter);
     if (!rv && backlog > 0) {
-        rv = pchat_docs_select(c, p, &pchat_messages, sql, "seq DESC",
-                               backlog, 0, &docs);
+        rv = pchat_docs_select(c, p, pchat_change_log, sql,
+                               PCHAT_NEWEST_CHANGE_FIRST, backlog, 0, &docs);
     }
     for (n = rv || backlog <= 0 ? 0 : json_array_size(docs), i = 0; i < n;
          i += sub->batch) {
