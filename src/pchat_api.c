@@ -32,13 +32,6 @@ static pchat_conn *acquire(request_rec *r)
     return pchat_conn_acquire(r);
 }
 
-static int unavailable(request_rec *r)
-{
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                    "The database is not available.");
-}
-
 /* depth from the query string, for the endpoints that take only depth. */
 static int depth_param(pchat_req *q, int *depth)
 {
@@ -177,7 +170,7 @@ int pchat_api_find(pchat_req *q)
         pq.limit = 0;   /* no limit unless one was given */
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = run_find(c, q->r, &pq, &docs, &total);
     pchat_conn_release(c);
@@ -201,7 +194,7 @@ int pchat_api_count(pchat_req *q)
         return pchat_send_error(q->r, err);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_count(c, q->r->pool, q->coll, pq.where, &total);
     pchat_conn_release(c);
@@ -227,7 +220,7 @@ int pchat_api_find_by_id(pchat_req *q)
         return OK;
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_select(c, q->r->pool, q->coll,
                            pchat_where_live(q->r->pool, q->coll, where), NULL,
@@ -627,7 +620,7 @@ static int with_body_json(pchat_req *q, json_t *body, int creating,
         return status;
     }
     if (!(w.c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     status = fn(&w);
     pchat_conn_release(w.c);
@@ -748,7 +741,7 @@ int pchat_api_duplicate(pchat_req *q)
         return pchat_send_error(q->r, err);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_select(c, q->r->pool, q->coll,
                            pchat_where_live(q->r->pool, q->coll, where), NULL,
@@ -778,7 +771,7 @@ int pchat_api_init(pchat_req *q)
     int rv;
 
     if (!c) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_count(c, q->r->pool, &pchat_users,
                           pchat_sql_make(q->r->pool, "1=1"), &n);
@@ -1045,7 +1038,7 @@ static int bulk_invalid(pchat_req *q, pchat_error *invalid)
         return pchat_send_error(q->r, err ? err : invalid);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = matching_ids(c, q->r, q->coll, where, &ids);
     pchat_conn_release(c);
@@ -1177,7 +1170,7 @@ static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
         return -1;
     }
     if (!(c = acquire(q->r))) {
-        *status = unavailable(q->r);
+        *status = pchat_send_no_database(q->r);
         return -1;
     }
     rv = delete_where(c, q, where, depth, docs, &err);

@@ -941,10 +941,8 @@ static pchat_error *admit(request_rec *r, pchat_hub *hub)
     if (pchat_shm_subscribers_add(1)
         > (apr_uint32_t)pchat_conf_max_subscribers(r->server)) {
         pchat_shm_subscribers_add(-1);
-        apr_table_setn(r->err_headers_out, "Retry-After", "5");
-        return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
-                                "Too many stream subscribers; try again "
-                                "later.");
+        return pchat_unavailable(r, 5, "Too many stream subscribers; try "
+                                 "again later.");
     }
     apr_thread_mutex_lock(hub->mu);
     hub->subscribers++;
@@ -1197,8 +1195,7 @@ int pchat_stream_handler(pchat_req *q)
         return pchat_send_error(r, err);
     }
     if (!sub->hub) {
-        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                        "The stream is not available.");
+        return pchat_send_unavailable(r, 5, "The stream is not available.");
     }
     if ((err = admit(r, sub->hub))) {
         return pchat_send_error(r, err);
