@@ -105,3 +105,37 @@ void pchat_sse_headers(request_rec *r)
     apr_table_setn(r->subprocess_env, "no-brotli", "1");
     r->status = HTTP_OK;
 }
+
+void pchat_sse_open(pchat_sub *sub, int retry_ms)
+{
+    pchat_sse_printf(sub, ": payloadchat stream\nretry: %d\n\n", retry_ms);
+}
+
+void pchat_sse_ping(pchat_sub *sub)
+{
+    pchat_sse_put_const(sub, "event: ping\ndata: keep-alive\n\n");
+}
+
+void pchat_sse_id_only(pchat_sub *sub, apr_int64_t id)
+{
+    pchat_sse_printf(sub, "id: %" APR_INT64_T_FMT "\n\n", id);
+}
+
+void pchat_sse_messages(pchat_sub *sub, apr_int64_t id, json_t *docs)
+{
+    pchat_sse_frame(sub, "message", id, docs);
+}
+
+void pchat_sse_deleted(pchat_sub *sub, apr_pool_t *p, apr_int64_t id,
+                       json_t *docs)
+{
+    json_t *ids = pchat_json_own(p, json_array());
+    json_t *doc;
+    size_t i;
+
+    json_array_foreach(docs, i, doc) {
+        json_array_append_new(ids, json_pack("{s:O}", "id",
+                                             json_object_get(doc, "id")));
+    }
+    pchat_sse_frame(sub, "delete", id, ids);
+}

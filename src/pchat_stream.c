@@ -61,26 +61,18 @@ static void reduce_users(json_t *docs)
 static int send_run(pchat_sub *sub, pchat_conn *c, json_t *docs, int deleted,
                     apr_int64_t last_seq)
 {
-    json_t *doc;
-    size_t i;
-
     if (!json_array_size(docs)) {
         return 0;
     }
     if (deleted) {
-        json_t *ids = pchat_json_own(tick_pool(), json_array());
-        json_array_foreach(docs, i, doc) {
-            json_array_append_new(ids, json_pack("{s:O}", "id",
-                                                 json_object_get(doc, "id")));
-        }
-        pchat_sse_frame(sub, "delete", last_seq, ids);
+        pchat_sse_deleted(sub, tick_pool(), last_seq, docs);
         return 0;
     }
     if (pchat_docs_populate(c, tick_pool(), &pchat_messages, docs, 1)) {
         return -1;
     }
     reduce_users(docs);
-    pchat_sse_frame(sub, "message", last_seq, docs);
+    pchat_sse_messages(sub, last_seq, docs);
     return 0;
 }
 
@@ -285,7 +277,7 @@ static int replay_backlog(pchat_sub *sub, int backlog)
     pchat_conn_release(c);
     if (!rv) {
         if (!n) {   /* an event with only an id moves the client's cursor */
-            pchat_sse_printf(sub, "id: %" APR_INT64_T_FMT "\n\n", snapshot);
+            pchat_sse_id_only(sub, snapshot);
         }
         sub->cursor = snapshot;
     }
@@ -405,7 +397,7 @@ int pchat_stream_serve_once(pchat_sub *sub)
         return -1;
     }
     if (apr_time_now() >= sub->next_ping) {
-        pchat_sse_put_const(sub, "event: ping\ndata: keep-alive\n\n");
+        pchat_sse_ping(sub);
         if (!pchat_sse_flush(sub)) {
             return -1;
         }
@@ -492,8 +484,7 @@ int pchat_stream_handler(pchat_req *q)
     sub->next_ping = apr_time_now() + sub->keepalive;
     sub->checked = -1;
     pchat_sse_headers(r);
-    pchat_sse_printf(sub, ": payloadchat stream\nretry: %d\n\n",
-               pchat_conf_retry_ms(r->server));
+    pchat_sse_open(sub, pchat_conf_retry_ms(r->server));
     if (!resume && replay_backlog(sub, pchat_conf_backlog(r->server)) < 0) {
         return OK;
     }

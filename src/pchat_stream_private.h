@@ -122,6 +122,17 @@ void pchat_sse_frame(pchat_sub *sub, const char *event, apr_int64_t id,
                   json_t *data);
 int pchat_sse_flush(pchat_sub *sub);
 void pchat_sse_headers(request_rec *r);
+/* The stream's opening comment and the client's reconnect delay. */
+void pchat_sse_open(pchat_sub *sub, int retry_ms);
+/* A keep-alive frame. */
+void pchat_sse_ping(pchat_sub *sub);
+/* An event with only an id: moves the client's cursor. */
+void pchat_sse_id_only(pchat_sub *sub, apr_int64_t id);
+/* `message`: docs created or edited, the last of them at change id. */
+void pchat_sse_messages(pchat_sub *sub, apr_int64_t id, json_t *docs);
+/* `delete`: [{"id": ...}] of the tombstones docs (p owns the array). */
+void pchat_sse_deleted(pchat_sub *sub, apr_pool_t *p, apr_int64_t id,
+                       json_t *docs);
 
 /* ---- pchat_hub.c: the per-child hub ---- */
 pchat_hub *pchat_hub_for(const server_rec *s);
