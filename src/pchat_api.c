@@ -646,7 +646,7 @@ static int end_write(pchat_conn *c, int rv, int failed,
 
 /* Whether a one-statement write to the collection is a transaction by
  * itself: where taking a message's seq takes the write lock (PostgreSQL,
- * pchat_store.c).  Elsewhere a transaction takes the lock first, even for
+ * pchat_dialect.c).  Elsewhere a transaction takes the lock first, even for
  * one row. */
 static int writes_alone(const pchat_write *w)
 {

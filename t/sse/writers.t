@@ -10,7 +10,6 @@ use PChat::Test;
 use PChat::SSE;
 use Apache::TestRequest ();
 
-my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('wr');
 my ($writers, $each) = (4, 50);
@@ -36,7 +35,7 @@ for my $s (@subs) {
     my @frames;
     $s->collect(20, sub {
         @frames = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
-        @ids = map { $_->{id} } map { @{$json->decode($_->{data})} } @frames;
+        @ids = map { $_->{id} } PChat::SSE::docs_of('message', @frames);
         @ids >= $total;
     });
     my %seen;
