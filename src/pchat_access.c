@@ -1,14 +1,6 @@
 /* Access rules. */
 #include "pchat_access.h"
-#include "pchat_auth.h"
 #include "pchat_config.h"
-
-#define MSG_FORBIDDEN "You are not allowed to perform this action."
-
-pchat_error *pchat_forbidden(apr_pool_t *p)
-{
-    return pchat_error_make(p, HTTP_FORBIDDEN, NULL, NULL, MSG_FORBIDDEN);
-}
 
 static int members_mode(pchat_req *q)
 {

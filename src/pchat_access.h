@@ -11,7 +11,7 @@
 #ifndef PCHAT_ACCESS_H
 #define PCHAT_ACCESS_H
 
-#include "pchat_api.h"
+#include "pchat_req.h"
 #include "pchat_store.h"
 #include "pchat_validate.h"
 
@@ -39,8 +39,5 @@ pchat_error *pchat_access_check_values(pchat_req *q, const pchat_values *v);
 
 /* Shapes read docs for the caller: other users reduced to id and email. */
 void pchat_access_shape(pchat_req *q, const pchat_collection *c, json_t *docs);
-
-/* The standard 403. */
-pchat_error *pchat_forbidden(apr_pool_t *p);
 
 #endif

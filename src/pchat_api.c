@@ -1,6 +1,7 @@
 /* Collection endpoints: find, findByID, count, create, update, delete. */
 #include "pchat_api.h"
 #include "pchat_docs.h"
+#include "pchat_changes.h"
 #include "pchat_query.h"
 #include "pchat_validate.h"
 #include "pchat_password.h"
@@ -29,13 +30,6 @@ static int not_found(request_rec *r)
 static pchat_conn *acquire(request_rec *r)
 {
     return pchat_conn_acquire(r);
-}
-
-static int unavailable(request_rec *r)
-{
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                    "The database is not available.");
 }
 
 /* depth from the query string, for the endpoints that take only depth. */
@@ -177,7 +171,7 @@ int pchat_api_find(pchat_req *q)
         pq.limit = 0;   /* no limit unless one was given */
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = run_find(c, q->r, &pq, &docs, &total);
     pchat_conn_release(c);
@@ -202,7 +196,7 @@ int pchat_api_count(pchat_req *q)
         return pchat_send_error(q->r, err);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_count(c, q->r->pool, q->coll, pq.where, &total);
     pchat_conn_release(c);
@@ -228,7 +222,7 @@ int pchat_api_find_by_id(pchat_req *q)
         return OK;
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_select(c, q->r->pool, q->coll,
                            pchat_where_live(q->r->pool, q->coll, where), NULL,
@@ -363,7 +357,9 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
                            ->column);
         pchat_sql_add(sql, ", ");
     }
-    pchat_sql_add(sql, coll->live ? "seq, " : "");
+    if (coll->live) {
+        pchat_changes_insert_column(sql);
+    }
     pchat_sql_add(sql, given ? "updated_at) SELECT "
                              : "created_at, updated_at) SELECT ");
     for (i = 0; i < v->assigns->nelts; i++) {
@@ -371,7 +367,7 @@ static pchat_sql *insert_sql(apr_pool_t *p, const pchat_collection *coll,
         pchat_sql_add(sql, ", ");
     }
     if (coll->live) {
-        pchat_sql_add(sql, PCHAT_NEXT_SEQ ", ");
+        pchat_changes_insert_value(sql);
     }
     if (!given) {
         pchat_sql_int(sql, now);
@@ -399,7 +395,7 @@ static pchat_sql *update_sql(apr_pool_t *p, const pchat_collection *coll,
         pchat_sql_add(sql, ", ");
     }
     if (coll->live) {
-        pchat_sql_add(sql, "seq = " PCHAT_NEXT_SEQ ", ");
+        pchat_changes_update_set(sql);
     }
     pchat_sql_add(sql, "updated_at = ");
     pchat_sql_int(sql, pchat_now_ms());
@@ -626,7 +622,7 @@ static int with_body_json(pchat_req *q, json_t *body, int creating,
         return status;
     }
     if (!(w.c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     status = fn(&w);
     pchat_conn_release(w.c);
@@ -652,7 +648,7 @@ static int end_write(pchat_conn *c, int rv, int failed,
 
 /* Whether a one-statement write to the collection is a transaction by
  * itself: where taking a message's seq takes the write lock (PostgreSQL,
- * pchat_store.c).  Elsewhere a transaction takes the lock first, even for
+ * pchat_dialect.c).  Elsewhere a transaction takes the lock first, even for
  * one row. */
 static int writes_alone(const pchat_write *w)
 {
@@ -747,7 +743,7 @@ int pchat_api_duplicate(pchat_req *q)
         return pchat_send_error(q->r, err);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_select(c, q->r->pool, q->coll,
                            pchat_where_live(q->r->pool, q->coll, where), NULL,
@@ -777,7 +773,7 @@ int pchat_api_init(pchat_req *q)
     int rv;
 
     if (!c) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = pchat_docs_count(c, q->r->pool, &pchat_users,
                           pchat_sql_make(q->r->pool, "1=1"), &n);
@@ -1044,7 +1040,7 @@ static int bulk_invalid(pchat_req *q, pchat_error *invalid)
         return pchat_send_error(q->r, err ? err : invalid);
     }
     if (!(c = acquire(q->r))) {
-        return unavailable(q->r);
+        return pchat_send_no_database(q->r);
     }
     rv = matching_ids(c, q->r, q->coll, where, &ids);
     pchat_conn_release(c);
@@ -1080,15 +1076,13 @@ int pchat_api_update_many(pchat_req *q)
 static pchat_sql *delete_sql(apr_pool_t *p, const pchat_collection *coll,
                              apr_int64_t id)
 {
-    pchat_sql *sql = pchat_sql_make(p, coll->live
-        ? apr_pstrcat(p, "UPDATE ", coll->table, " SET deleted = 1, "
-                      "seq = " PCHAT_NEXT_SEQ ", updated_at = ", NULL)
-        : apr_pstrcat(p, "DELETE FROM ", coll->table, " WHERE id = ", NULL));
+    pchat_sql *sql;
 
     if (coll->live) {
-        pchat_sql_int(sql, pchat_now_ms());
-        pchat_sql_add(sql, " WHERE id = ");
+        return pchat_changes_tombstone(p, id, pchat_now_ms());
     }
+    sql = pchat_sql_make(p, apr_pstrcat(p, "DELETE FROM ", coll->table,
+                                        " WHERE id = ", NULL));
     pchat_sql_int(sql, id);
     return sql;
 }
@@ -1178,12 +1172,12 @@ static int run_delete(pchat_req *q, pchat_sql *where, json_t **docs,
         return -1;
     }
     if (!(c = acquire(q->r))) {
-        *status = unavailable(q->r);
+        *status = pchat_send_no_database(q->r);
         return -1;
     }
     rv = delete_where(c, q, where, depth, docs, &err);
     if (!rv && !err && q->coll->live) {
-        pchat_docs_purge_tombstones(q->r->server, c, q->r->pool);
+        pchat_changes_purge(q->r->server, c, q->r->pool);
     }
     pchat_conn_release(c);
     if (rv || err) {

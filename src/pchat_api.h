@@ -3,19 +3,8 @@
 #ifndef PCHAT_API_H
 #define PCHAT_API_H
 
-#include "pchat_http.h"
-#include "pchat_collections.h"
 #include "pchat_query.h"
-
-typedef struct pchat_user pchat_user;
-
-typedef struct {
-    request_rec *r;
-    const pchat_collection *coll;
-    json_t *qs;          /* the parsed query string */
-    apr_int64_t id;      /* for /{slug}/{id} */
-    pchat_user *user;    /* who asks, or NULL */
-} pchat_req;
+#include "pchat_req.h"
 
 int pchat_api_find(pchat_req *q);
 /* The answer of a find: docs (the envelope takes a reference of its own)

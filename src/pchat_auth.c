@@ -7,7 +7,6 @@
 #include "pchat_auth.h"
 #include "pchat_shm.h"
 #include "pchat_metrics.h"
-#include "pchat_access.h"
 #include "pchat_config.h"
 #include "pchat_docs.h"
 #include "pchat_jwt.h"
@@ -277,8 +276,7 @@ pchat_error *pchat_auth_resolve(pchat_req *q, pchat_user **user)
         return unauthorized(r->pool, MSG_UNAUTHORIZED);
     }
     if (!(c = pchat_conn_acquire(r))) {
-        return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
-                                "The database is not available.");
+        return pchat_unavailable(r, 1, PCHAT_MSG_NO_DATABASE);
     }
     *user = session_user(c, r, json_integer_value(json_object_get(claims,
                                                                   "id")),
@@ -550,9 +548,7 @@ pchat_error *pchat_auth_hash_allowed(request_rec *r)
 
 int pchat_auth_busy(request_rec *r)
 {
-    apr_table_setn(r->err_headers_out, "Retry-After", "1");
-    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                    "Too many logins at once; try again.");
+    return pchat_send_unavailable(r, 1, "Too many logins at once; try again.");
 }
 
 int pchat_auth_start_session(pchat_req *q, pchat_conn *c, apr_int64_t id,
@@ -596,8 +592,7 @@ int pchat_auth_login(pchat_req *q)
         return pchat_send_error(r, err);
     }
     if (!(c = pchat_conn_acquire(r))) {
-        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                        "The database is not available.");
+        return pchat_send_no_database(r);
     }
     status = find_login(c, r, email, &u, &found);
     pchat_conn_release(c);   /* not held while hashing */
@@ -619,8 +614,7 @@ int pchat_auth_login(pchat_req *q)
         return pchat_send_error(r, unauthorized(r->pool, MSG_BAD_LOGIN));
     }
     if (!(c = pchat_conn_acquire(r))) {
-        return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                        "The database is not available.");
+        return pchat_send_no_database(r);
     }
     if (!ok) {
         count_failure(c, r, u.id);
@@ -677,8 +671,7 @@ int pchat_auth_refresh(pchat_req *q)
     }
     issue_token(q->r, q->user);
     if (!(c = pchat_conn_acquire(q->r))) {
-        return pchat_send_message_error(q->r, HTTP_SERVICE_UNAVAILABLE,
-                                        "The database is not available.");
+        return pchat_send_no_database(q->r);
     }
     rv = session_query(c, q->r, "UPDATE users_sessions SET expires_at = ",
                        q->user, q->user->exp * 1000);
@@ -701,12 +694,6 @@ int pchat_auth_refresh(pchat_req *q)
 #define MSG_SUCCESS "Success"
 #define MSG_BAD_RESET "Token is either invalid or has expired."
 
-static int unavailable(request_rec *r)
-{
-    return pchat_send_message_error(r, HTTP_SERVICE_UNAVAILABLE,
-                                    "The database is not available.");
-}
-
 static int success(request_rec *r)
 {
     return pchat_send_json(r, HTTP_OK, json_pack("{s:s}", "message",
@@ -723,7 +710,7 @@ static int update_by_email(request_rec *r, pchat_sql *sql, const char *email,
     int rv;
 
     if (!c) {
-        return unavailable(r);
+        return pchat_send_no_database(r);
     }
     pchat_sql_str(sql, email);
     rv = pchat_db_exec(c, r->pool, sql, nrows);
@@ -909,7 +896,7 @@ int pchat_auth_reset(pchat_req *q)
                                         "Something went wrong.");
     }
     if (!(c = pchat_conn_acquire(r))) {
-        return unavailable(r);
+        return pchat_send_no_database(r);
     }
     if (apply_reset(c, r, &b, salt, hash, &id)) {
         pchat_conn_release(c);

@@ -3,18 +3,8 @@
 #ifndef PCHAT_AUTH_H
 #define PCHAT_AUTH_H
 
-#include "pchat_api.h"
+#include "pchat_req.h"
 #include "pchat_store.h"
-
-struct pchat_user {
-    apr_int64_t id;
-    const char *email;
-    json_t *doc;         /* the user as returned to the user */
-    const char *sid;     /* the session of the token */
-    const char *token;
-    apr_int64_t exp;
-    int from_cookie;     /* the browser sent it by itself */
-};
 
 /* Finds who is asking from the Authorization header (JWT or Bearer) or the
  * payload-token cookie.  No credentials: *user = NULL and no error; bad

@@ -3,6 +3,7 @@
 #include "apr_escape.h"
 #include "ap_mpm.h"
 #include "pchat_config.h"
+#include "pchat_dialect.h"
 
 #define DEFAULT_MOUNT "/api"
 #define DEFAULT_DB_DRIVER "sqlite3"
@@ -10,6 +11,28 @@
 #define DEFAULT_DB_MAX 16
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define DEFAULT_MAX_LIMIT 1000
+#define DEFAULT_POLL_MS 1000
+#define DEFAULT_KEEPALIVE_S 30
+#define DEFAULT_BATCH 100
+#define DEFAULT_BACKLOG 20
+#define DEFAULT_MAX_SUBSCRIBERS 10000
+#define DEFAULT_RETRY_MS 2000
+#define DEFAULT_TOMBSTONE_S 604800
+#define DEFAULT_TOKEN_S 7200
+#define DEFAULT_MAX_LOGIN_ATTEMPTS 5
+#define DEFAULT_LOCK_S 600
+#define DEFAULT_MAX_WHERE_DEPTH 10
+#define DEFAULT_MAX_WHERE_TERMS 200
+#define DEFAULT_MAX_STREAMS_PER_CLIENT 100
+#define DEFAULT_MAX_H2_STREAMS 0
+#define DEFAULT_MAX_PER_H2_CONN 4
+#define DEFAULT_MAX_LOGINS_PER_MINUTE 60
+#define DEFAULT_PASSWORD_MIN 8
+/* (each default above is written once: the getter returns it, the
+ * directive's help text quotes it) */
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
+#define DEFAULT_IS(n) "(default " STRINGIFY(n) ")"
 
 pchat_server_conf *pchat_conf(const server_rec *s)
 {
@@ -145,27 +168,29 @@ apr_off_t pchat_conf_max_body(const server_rec *s)
 
 INT_GETTER(db_max, db_max, DEFAULT_DB_MAX)
 INT_GETTER(max_limit, max_limit, DEFAULT_MAX_LIMIT)
-INT_GETTER(poll_ms, poll_ms, 1000)
-INT_GETTER(keepalive_s, keepalive_s, 30)
-INT_GETTER(batch, batch, 100)
-INT_GETTER(backlog, backlog, 20)
-INT_GETTER(max_subscribers, max_subscribers, 10000)
-INT_GETTER(retry_ms, retry_ms, 2000)
+INT_GETTER(poll_ms, poll_ms, DEFAULT_POLL_MS)
+INT_GETTER(keepalive_s, keepalive_s, DEFAULT_KEEPALIVE_S)
+INT_GETTER(batch, batch, DEFAULT_BATCH)
+INT_GETTER(backlog, backlog, DEFAULT_BACKLOG)
+INT_GETTER(max_subscribers, max_subscribers, DEFAULT_MAX_SUBSCRIBERS)
+INT_GETTER(retry_ms, retry_ms, DEFAULT_RETRY_MS)
 INT_GETTER(stream_suspend, suspend, 1)
 INT_GETTER(stream_listen, listen, 1)
-INT_GETTER(tombstone_s, tombstone_s, 7 * 24 * 3600)
+INT_GETTER(tombstone_s, tombstone_s, DEFAULT_TOMBSTONE_S)
 INT_GETTER(access, access, PCHAT_ACCESS_OPEN)
-INT_GETTER(token_s, token_s, 7200)
+INT_GETTER(token_s, token_s, DEFAULT_TOKEN_S)
 INT_GETTER(self_register, self_register, 1)
-INT_GETTER(max_login_attempts, max_login_attempts, 5)
-INT_GETTER(lock_s, lock_s, 600)
-INT_GETTER(max_where_depth, max_where_depth, 10)
-INT_GETTER(max_where_terms, max_where_terms, 200)
-INT_GETTER(max_streams_per_client, max_streams_per_client, 100)
-INT_GETTER(stream_max_h2, max_h2_streams, 0)
-INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, 4)
-INT_GETTER(max_logins_per_minute, max_logins_per_minute, 60)
-INT_GETTER(password_min, password_min, 8)
+INT_GETTER(max_login_attempts, max_login_attempts, DEFAULT_MAX_LOGIN_ATTEMPTS)
+INT_GETTER(lock_s, lock_s, DEFAULT_LOCK_S)
+INT_GETTER(max_where_depth, max_where_depth, DEFAULT_MAX_WHERE_DEPTH)
+INT_GETTER(max_where_terms, max_where_terms, DEFAULT_MAX_WHERE_TERMS)
+INT_GETTER(max_streams_per_client, max_streams_per_client,
+           DEFAULT_MAX_STREAMS_PER_CLIENT)
+INT_GETTER(stream_max_h2, max_h2_streams, DEFAULT_MAX_H2_STREAMS)
+INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, DEFAULT_MAX_PER_H2_CONN)
+INT_GETTER(max_logins_per_minute, max_logins_per_minute,
+           DEFAULT_MAX_LOGINS_PER_MINUTE)
+INT_GETTER(password_min, password_min, DEFAULT_PASSWORD_MIN)
 
 const char *pchat_conf_reset_url(const server_rec *s)
 {
@@ -240,7 +265,7 @@ static const char *loggable_db_params(apr_pool_t *p, const server_rec *s)
     apr_array_header_t *kept;
     char *copy, *word, *state;
 
-    if (strcmp(pchat_conf_db_driver(s), "pgsql")) {
+    if (!pchat_dialect_find(pchat_conf_db_driver(s))->libpq) {
         return params;
     }
     if ((scheme_end = strstr(params, "://"))) {
@@ -429,8 +454,9 @@ static const char *set_database(cmd_parms *cmd, void *dconf,
                                 const char *driver, const char *params)
 {
     pchat_server_conf *conf = cmd_conf(cmd);
+    const pchat_dialect *d = pchat_dialect_find(driver);
 
-    if (strcmp(driver, "sqlite3") && strcmp(driver, "pgsql")) {
+    if (!d) {
         return apr_psprintf(cmd->pool,
                             "%s: driver must be 'sqlite3' or 'pgsql', got '%s'",
                             cmd->cmd->name, driver);
@@ -439,7 +465,7 @@ static const char *set_database(cmd_parms *cmd, void *dconf,
         return apr_psprintf(cmd->pool, "%s: missing connection parameters "
                             "(sqlite3: a file path)", cmd->cmd->name);
     }
-    if (!strcmp(driver, "sqlite3")) {
+    if (d->local_file) {
         params = ap_server_root_relative(cmd->pool, params);
         if (!params) {
             return apr_psprintf(cmd->pool, "%s: invalid file path",
@@ -514,35 +540,39 @@ const command_rec pchat_directives[] = {
                   "DBD driver (sqlite3 or pgsql) and its parameters"),
     AP_INIT_TAKE1("PayloadChatDBMaxConnections", set_int,
                   SLOT(db_max, 1, 1024), RSRC_CONF,
-                  "Database connections per child process (default 16)"),
+                  "Database connections per child process "
+                  DEFAULT_IS(DEFAULT_DB_MAX)),
     AP_INIT_TAKE1("PayloadChatSQLiteSync", set_sqlite_sync, NULL, RSRC_CONF,
                   "sqlite durability: FULL (default), NORMAL or OFF"),
     AP_INIT_TAKE1("PayloadChatMaxBodySize", set_max_body, NULL, RSRC_CONF,
                   "Largest accepted request body in bytes (default 1 MiB)"),
     AP_INIT_TAKE1("PayloadChatMaxLimit", set_int, SLOT(max_limit, 1, 1000000),
                   RSRC_CONF,
-                  "Largest page size a client may ask for (default 1000)"),
+                  "Largest page size a client may ask for "
+                  DEFAULT_IS(DEFAULT_MAX_LIMIT)),
     AP_INIT_TAKE1("PayloadChatStreamPollInterval", set_int,
                   SLOT(poll_ms, 50, 60000), RSRC_CONF,
                   "Milliseconds between database polls for changes made by "
-                  "other nodes (default 1000)"),
+                  "other nodes " DEFAULT_IS(DEFAULT_POLL_MS)),
     AP_INIT_TAKE1("PayloadChatStreamKeepAlive", set_int,
                   SLOT(keepalive_s, 1, 3600), RSRC_CONF,
-                  "Seconds between keep-alive frames (default 30)"),
+                  "Seconds between keep-alive frames "
+                  DEFAULT_IS(DEFAULT_KEEPALIVE_S)),
     AP_INIT_TAKE1("PayloadChatStreamBatch", set_int, SLOT(batch, 1, 1000),
-                  RSRC_CONF, "Most messages in one frame (default 100)"),
+                  RSRC_CONF, "Most messages in one frame "
+                  DEFAULT_IS(DEFAULT_BATCH)),
     AP_INIT_TAKE1("PayloadChatStreamBacklog", set_int, SLOT(backlog, 0, 1000),
                   RSRC_CONF, "Messages replayed to a subscriber that starts "
-                  "without a cursor (default 20)"),
+                  "without a cursor " DEFAULT_IS(DEFAULT_BACKLOG)),
     AP_INIT_TAKE1("PayloadChatTombstoneRetention", set_int,
                   SLOT(tombstone_s, 0, 10 * 366 * 24 * 3600), RSRC_CONF,
                   "Seconds a deleted message is kept so that resuming "
                   "streams learn of the delete; 0 keeps it for ever "
-                  "(default 604800, a week)"),
+                  "(default " STRINGIFY(DEFAULT_TOMBSTONE_S) ", a week)"),
     AP_INIT_TAKE1("PayloadChatStreamMaxSubscribers", set_int,
                   SLOT(max_subscribers, 1, 1000000), RSRC_CONF,
                   "Most concurrent stream subscribers on this node "
-                  "(default 10000)"),
+                  DEFAULT_IS(DEFAULT_MAX_SUBSCRIBERS)),
     AP_INIT_TAKE1("PayloadChatStreamMode", set_stream_mode, NULL, RSRC_CONF,
                   "auto (suspend streams on the event MPM, no thread held) "
                   "or blocking (a thread per stream)"),
@@ -557,7 +587,8 @@ const command_rec pchat_directives[] = {
                   "members (logged-in users see their own conversations)"),
     AP_INIT_TAKE1("PayloadChatTokenExpiration", set_int,
                   SLOT(token_s, 60, 31536000), RSRC_CONF,
-                  "Seconds a login token is valid (default 7200)"),
+                  "Seconds a login token is valid "
+                  DEFAULT_IS(DEFAULT_TOKEN_S)),
     AP_INIT_FLAG("PayloadChatSelfRegistration", set_flag,
                  SLOT(self_register, 0, 1),
                  RSRC_CONF, "Whether anyone may sign up with POST /users "
@@ -565,39 +596,45 @@ const command_rec pchat_directives[] = {
     AP_INIT_TAKE1("PayloadChatMaxLoginAttempts", set_int,
                   SLOT(max_login_attempts, 0, 1000), RSRC_CONF,
                   "Failed logins before the account locks; 0 never locks "
-                  "(default 5)"),
+                  DEFAULT_IS(DEFAULT_MAX_LOGIN_ATTEMPTS)),
     AP_INIT_TAKE1("PayloadChatLockTime", set_int, SLOT(lock_s, 1, 31536000),
                   RSRC_CONF, "Seconds a locked account stays locked "
-                  "(default 600)"),
+                  DEFAULT_IS(DEFAULT_LOCK_S)),
     AP_INIT_TAKE1("PayloadChatPasswordMinLength", set_int,
                   SLOT(password_min, 1, 1024), RSRC_CONF,
-                  "Shortest accepted password (default 8)"),
+                  "Shortest accepted password "
+                  DEFAULT_IS(DEFAULT_PASSWORD_MIN)),
     AP_INIT_TAKE1("PayloadChatStreamRetry", set_int,
                   SLOT(retry_ms, 100, 600000), RSRC_CONF,
-                  "Reconnect delay hint sent to clients, ms (default 2000)"),
+                  "Reconnect delay hint sent to clients, ms "
+                  DEFAULT_IS(DEFAULT_RETRY_MS)),
     AP_INIT_TAKE1("PayloadChatMaxWhereDepth", set_int,
                   SLOT(max_where_depth, 1, 10), RSRC_CONF,
-                  "Deepest and/or nesting of a where query (default 10)"),
+                  "Deepest and/or nesting of a where query "
+                  DEFAULT_IS(DEFAULT_MAX_WHERE_DEPTH)),
     AP_INIT_TAKE1("PayloadChatMaxWhereTerms", set_int,
                   SLOT(max_where_terms, 1, 200), RSRC_CONF,
-                  "Most conditions in a where query (default 200)"),
+                  "Most conditions in a where query "
+                  DEFAULT_IS(DEFAULT_MAX_WHERE_TERMS)),
     AP_INIT_TAKE1("PayloadChatStreamMaxPerClient", set_int,
                   SLOT(max_streams_per_client, 1, 1000000), RSRC_CONF,
                   "Most concurrent streams from one client address on this "
-                  "node (default 100)"),
+                  "node " DEFAULT_IS(DEFAULT_MAX_STREAMS_PER_CLIENT)),
     AP_INIT_TAKE1("PayloadChatStreamMaxH2", set_int,
                   SLOT(max_h2_streams, 0, 1000000), RSRC_CONF,
                   "Most HTTP/2 streams one child process serves, each "
                   "holding an h2 worker; 0 for half of mod_http2's workers "
-                  "(default 0)"),
+                  DEFAULT_IS(DEFAULT_MAX_H2_STREAMS)),
     AP_INIT_TAKE1("PayloadChatStreamMaxPerH2Connection", set_int,
                   SLOT(max_per_h2_conn, 1, 1000000), RSRC_CONF,
                   "Most streams on one HTTP/2 connection, which mod_http2 "
-                  "serves only a few requests of at a time (default 4)"),
+                  "serves only a few requests of at a time "
+                  DEFAULT_IS(DEFAULT_MAX_PER_H2_CONN)),
     AP_INIT_TAKE1("PayloadChatMaxLoginsPerMinute", set_int,
                   SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
                   "Login attempts one client address may make per minute on "
-                  "this node; 0 for no limit (default 60)"),
+                  "this node; 0 for no limit "
+                  DEFAULT_IS(DEFAULT_MAX_LOGINS_PER_MINUTE)),
     AP_INIT_TAKE1("PayloadChatResetURL", set_reset_url, NULL, RSRC_CONF,
                   "Page of the password reset link that forgot-password "
                   "writes to the error log (notice) as URL?token=...; Off "

@@ -1,11 +1,9 @@
 /* Rows to documents and relation population. */
 #include "apr_hash.h"
 #include "pchat_docs.h"
+#include "pchat_changes.h"
 #include "pchat_time.h"
 #include "pchat_metrics.h"
-
-/* The longest wait between two purges of expired tombstones. */
-#define PURGE_EVERY_MAX (3600)
 
 const char *pchat_docs_columns(apr_pool_t *p, const pchat_collection *c)
 {
@@ -111,52 +109,6 @@ int pchat_docs_select(pchat_conn *conn, apr_pool_t *p,
     return rv;
 }
 
-apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv)
-{
-    pchat_sql *sql = pchat_sql_make(p, "SELECT MAX(seq) FROM messages");
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    apr_int64_t max = 0;
-
-    *rv = pchat_db_select(conn, p, sql, &res);
-    while (!*rv && pchat_db_next_row(conn, p, res, &row)) {
-        const char *v = pchat_db_entry(conn, row, 0);
-        max = v ? apr_atoi64(v) : 0;
-    }
-    return max;
-}
-
-int pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
-                                apr_pool_t *p)
-{
-    int retention = pchat_conf_tombstone_s(s), nrows = 0;
-    pchat_conn *c = conn;
-    pchat_sql *sql;
-
-    if (!retention || !pchat_db_purge_turn(pchat_store_db(s),
-                                           retention < PURGE_EVERY_MAX
-                                           ? retention : PURGE_EVERY_MAX)) {
-        return 0;
-    }
-    if (!c && !(c = pchat_conn_acquire_server(s))) {
-        return 1;
-    }
-    sql = pchat_sql_make(p, "DELETE FROM messages WHERE deleted = 1 "
-                            "AND updated_at < ");
-    pchat_sql_int(sql, pchat_now_ms() - (apr_int64_t)retention * 1000);
-    /* the newest change stays: MAX(seq) must never go back */
-    pchat_sql_add(sql, " AND seq < (SELECT MAX(seq) FROM messages)");
-    if (!pchat_db_exec(c, p, sql, &nrows) && nrows > 0) {
-        pchat_metrics_purged(nrows);
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s, PCHAT_LOGNO(00801)
-                     "purged %d expired tombstones", nrows);
-    }
-    if (!conn) {
-        pchat_conn_release(c);
-    }
-    return 1;
-}
-
 /* Every change to a message (create, edit, delete) takes the next seq, and
  * a where names only the collection's own columns: a count of messages
  * taken at MAX(seq) holds until MAX(seq) moves.  One index lookup then
@@ -175,7 +127,7 @@ int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
 
     *count = 0;
     if (c->live) {
-        version = pchat_docs_max_seq(conn, p, &rv);
+        version = pchat_changes_max_seq(conn, p, &rv);
         key = pchat_sql_key(p, where);
         if (rv || pchat_db_count_recall(conn, key, version, count)) {
             return rv;

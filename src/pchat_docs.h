@@ -39,19 +39,6 @@ int pchat_docs_count(pchat_conn *conn, apr_pool_t *p,
                      const pchat_collection *c, const pchat_sql *where,
                      apr_int64_t *count);
 
-/* The newest change number of messages (0 when there are none). */
-apr_int64_t pchat_docs_max_seq(pchat_conn *conn, apr_pool_t *p, int *rv);
-
-/* When it is this child's turn (at most once per PayloadChatTombstoneRetention
- * or hour), deletes the tombstones of messages deleted longer ago than the
- * retention, all but the newest change: MAX(seq) must never go back, or a
- * new message would take a number that a client's cursor has passed.
- * conn may be NULL: one is taken for it.  A failure is logged; the
- * tombstones wait for the next turn.  Returns 1 when it was the turn (p
- * was used), else 0. */
-int pchat_docs_purge_tombstones(server_rec *s, pchat_conn *conn,
-                                apr_pool_t *p);
-
 /* The doc with this id at depth, or NULL (*rv says whether it failed). */
 json_t *pchat_docs_by_id(pchat_conn *conn, apr_pool_t *p,
                          const pchat_collection *c, apr_int64_t id, int depth,

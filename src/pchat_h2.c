@@ -122,13 +122,11 @@ pchat_error *pchat_h2_admit(request_rec *r)
                          "open already, the most allowed.", per_conn_max));
     }
     else if (streams >= child_max) {
-        err = pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
-                               "Too many HTTP/2 streams on this server; try "
-                               "again later.");
+        err = pchat_unavailable(r, 5, "Too many HTTP/2 streams on this "
+                                "server; try again later.");
     }
     else if (!cs && !(cs = calloc(1, sizeof(*cs)))) {
-        err = pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
-                               "Out of memory; try again later.");
+        err = pchat_unavailable(r, 5, "Out of memory; try again later.");
     }
     else {
         if (!cs->n++) {

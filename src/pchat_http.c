@@ -67,6 +67,31 @@ int pchat_send_message_error(request_rec *r, int status, const char *message)
     return pchat_send_error(r, &err);
 }
 
+pchat_error *pchat_forbidden(apr_pool_t *p)
+{
+    return pchat_error_make(p, HTTP_FORBIDDEN, NULL, NULL,
+                            "You are not allowed to perform this action.");
+}
+
+pchat_error *pchat_unavailable(request_rec *r, int retry_s,
+                               const char *message)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_itoa(r->pool, retry_s));
+    return pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+                            message);
+}
+
+int pchat_send_unavailable(request_rec *r, int retry_s, const char *message)
+{
+    return pchat_send_error(r, pchat_unavailable(r, retry_s, message));
+}
+
+int pchat_send_no_database(request_rec *r)
+{
+    return pchat_send_unavailable(r, 1, PCHAT_MSG_NO_DATABASE);
+}
+
 /* ---- request bodies ---------------------------------------------------- */
 
 static pchat_error *too_large(request_rec *r, apr_off_t max)

@@ -33,6 +33,19 @@ int pchat_send_error(request_rec *r, const pchat_error *err);
 /* Shorthand for errors with a message only. */
 int pchat_send_message_error(request_rec *r, int status, const char *message);
 
+/* The standard 403. */
+pchat_error *pchat_forbidden(apr_pool_t *p);
+
+/* The one 503 of the module: "busy or away, try again in retry_s
+ * seconds", with Retry-After (the database, a hashing slot, the stream's
+ * capacity).  pchat_send_unavailable sends it and returns OK. */
+pchat_error *pchat_unavailable(request_rec *r, int retry_s,
+                               const char *message);
+int pchat_send_unavailable(request_rec *r, int retry_s, const char *message);
+/* The 503 for no database connection (Retry-After: 1). */
+int pchat_send_no_database(request_rec *r);
+#define PCHAT_MSG_NO_DATABASE "The database is not available."
+
 /* CORS and nosniff headers for every API response; answers a preflight.
  * Returns DECLINED when the request should go on to its endpoint. */
 int pchat_http_prepare(request_rec *r);

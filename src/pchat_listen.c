@@ -1,7 +1,7 @@
 /* The hub's listening connection.
  *
  * Every write transaction on PostgreSQL queues a notification with its
- * write lock (see the dialects in pchat_store.c); PostgreSQL delivers it to
+ * write lock (see the dialects in pchat_dialect.c); PostgreSQL delivers it to
  * every listening session when the transaction commits.  A hub that hears
  * one probes MAX(seq) at once, so a message posted on one node reaches the
  * streams of every other node within a hub tick instead of a poll interval.

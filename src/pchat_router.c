@@ -28,61 +28,68 @@ typedef enum {
     PATH_CONVERSATIONS, PATH_NONE
 } path_kind;
 
-/* The kinds as the metrics name them (PATH_NONE: no route matched). */
-static const char *const endpoint_names[] = {
-    "collection", "count", "id", "stream", "stream_stats", "login",
-    "logout", "me", "refresh", "first_register", "init", "duplicate",
-    "access", "forgot_password", "reset_password", "unlock", "presence",
-    "typing", "receipts", "conversations", "none"
-};
-_Static_assert(sizeof(endpoint_names) / sizeof(endpoint_names[0])
-               == PCHAT_ENDPOINTS && PATH_NONE + 1 == PCHAT_ENDPOINTS,
-               "one name per kind of path");
-
-const char *pchat_router_endpoint_name(int endpoint)
-{
-    return endpoint_names[endpoint];
-}
-
 typedef struct {
     path_kind kind;
+    const char *name;          /* as the metrics name it */
     pchat_method methods[5];   /* ends with {0, NULL} */
     const char *users_path;    /* /users/<this>, for the auth endpoints */
 } pchat_route_def;
 
+/* Indexed by kind, so &routes[PATH_ID] is the route of PATH_ID whatever
+ * the order of the lines. */
 static const pchat_route_def routes[] = {
-    {PATH_COLLECTION, {{M_GET, pchat_api_find},
-                       {M_POST, pchat_api_create},
-                       {M_PATCH, pchat_api_update_many},
-                       {M_DELETE, pchat_api_delete_many},
-                       {0, NULL}}, NULL},
-    {PATH_COUNT, {{M_GET, pchat_api_count}, {0, NULL}}, NULL},
-    {PATH_ID, {{M_GET, pchat_api_find_by_id},
-               {M_PATCH, pchat_api_update_by_id},
-               {M_DELETE, pchat_api_delete_by_id},
-               {0, NULL}}, NULL},
-    {PATH_STREAM, {{M_GET, pchat_stream_handler}, {0, NULL}}, NULL},
-    {PATH_STREAM_STATS, {{M_GET, pchat_stream_stats}, {0, NULL}}, NULL},
-    {PATH_LOGIN, {{M_POST, pchat_auth_login}, {0, NULL}}, "login"},
-    {PATH_LOGOUT, {{M_POST, pchat_auth_logout}, {0, NULL}}, "logout"},
-    {PATH_ME, {{M_GET, pchat_auth_me}, {0, NULL}}, "me"},
-    {PATH_REFRESH, {{M_POST, pchat_auth_refresh}, {0, NULL}},
-     "refresh-token"},
-    {PATH_FIRST_REGISTER, {{M_POST, pchat_api_first_register}, {0, NULL}},
-     "first-register"},
-    {PATH_INIT, {{M_GET, pchat_api_init}, {0, NULL}}, "init"},
-    {PATH_DUPLICATE, {{M_POST, pchat_api_duplicate}, {0, NULL}}, NULL},
-    {PATH_ACCESS, {{M_GET, pchat_api_access}, {0, NULL}}, NULL},
-    {PATH_FORGOT, {{M_POST, pchat_auth_forgot}, {0, NULL}},
-     "forgot-password"},
-    {PATH_RESET, {{M_POST, pchat_auth_reset}, {0, NULL}}, "reset-password"},
-    {PATH_UNLOCK, {{M_POST, pchat_auth_unlock}, {0, NULL}}, "unlock"},
-    {PATH_PRESENCE, {{M_GET, pchat_presence_handler}, {0, NULL}}, NULL},
-    {PATH_TYPING, {{M_POST, pchat_typing_handler}, {0, NULL}}, NULL},
-    {PATH_RECEIPTS, {{M_GET, pchat_receipts_find},
-                     {M_POST, pchat_receipts_post}, {0, NULL}}, NULL},
-    {PATH_CONVERSATIONS, {{M_GET, pchat_conversations_find}, {0, NULL}},
-     NULL},
+    [PATH_COLLECTION] = {PATH_COLLECTION, "collection",
+                         {{M_GET, pchat_api_find},
+                          {M_POST, pchat_api_create},
+                          {M_PATCH, pchat_api_update_many},
+                          {M_DELETE, pchat_api_delete_many},
+                          {0, NULL}}, NULL},
+    [PATH_COUNT] = {PATH_COUNT, "count",
+                    {{M_GET, pchat_api_count}, {0, NULL}}, NULL},
+    [PATH_ID] = {PATH_ID, "id",
+                 {{M_GET, pchat_api_find_by_id},
+                  {M_PATCH, pchat_api_update_by_id},
+                  {M_DELETE, pchat_api_delete_by_id},
+                  {0, NULL}}, NULL},
+    [PATH_STREAM] = {PATH_STREAM, "stream",
+                     {{M_GET, pchat_stream_handler}, {0, NULL}}, NULL},
+    [PATH_STREAM_STATS] = {PATH_STREAM_STATS, "stream_stats",
+                           {{M_GET, pchat_stream_stats}, {0, NULL}}, NULL},
+    [PATH_LOGIN] = {PATH_LOGIN, "login",
+                    {{M_POST, pchat_auth_login}, {0, NULL}}, "login"},
+    [PATH_LOGOUT] = {PATH_LOGOUT, "logout",
+                     {{M_POST, pchat_auth_logout}, {0, NULL}}, "logout"},
+    [PATH_ME] = {PATH_ME, "me", {{M_GET, pchat_auth_me}, {0, NULL}}, "me"},
+    [PATH_REFRESH] = {PATH_REFRESH, "refresh",
+                      {{M_POST, pchat_auth_refresh}, {0, NULL}},
+                      "refresh-token"},
+    [PATH_FIRST_REGISTER] = {PATH_FIRST_REGISTER, "first_register",
+                             {{M_POST, pchat_api_first_register}, {0, NULL}},
+                             "first-register"},
+    [PATH_INIT] = {PATH_INIT, "init",
+                   {{M_GET, pchat_api_init}, {0, NULL}}, "init"},
+    [PATH_DUPLICATE] = {PATH_DUPLICATE, "duplicate",
+                        {{M_POST, pchat_api_duplicate}, {0, NULL}}, NULL},
+    [PATH_ACCESS] = {PATH_ACCESS, "access",
+                     {{M_GET, pchat_api_access}, {0, NULL}}, NULL},
+    [PATH_FORGOT] = {PATH_FORGOT, "forgot_password",
+                     {{M_POST, pchat_auth_forgot}, {0, NULL}},
+                     "forgot-password"},
+    [PATH_RESET] = {PATH_RESET, "reset_password",
+                    {{M_POST, pchat_auth_reset}, {0, NULL}},
+                    "reset-password"},
+    [PATH_UNLOCK] = {PATH_UNLOCK, "unlock",
+                     {{M_POST, pchat_auth_unlock}, {0, NULL}}, "unlock"},
+    [PATH_PRESENCE] = {PATH_PRESENCE, "presence",
+                       {{M_GET, pchat_presence_handler}, {0, NULL}}, NULL},
+    [PATH_TYPING] = {PATH_TYPING, "typing",
+                     {{M_POST, pchat_typing_handler}, {0, NULL}}, NULL},
+    [PATH_RECEIPTS] = {PATH_RECEIPTS, "receipts",
+                       {{M_GET, pchat_receipts_find},
+                        {M_POST, pchat_receipts_post}, {0, NULL}}, NULL},
+    [PATH_CONVERSATIONS] = {PATH_CONVERSATIONS, "conversations",
+                            {{M_GET, pchat_conversations_find}, {0, NULL}},
+                            NULL},
 };
 
 /* The chat's endpoints that are not collections: /api/<name>. */
@@ -107,6 +114,14 @@ static const pchat_route_def *chat_route(const char *slug)
 }
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
+_Static_assert(NROUTES == PATH_NONE && PATH_NONE + 1 == PCHAT_ENDPOINTS,
+               "one route per kind of path");
+
+/* PATH_NONE: no route matched. */
+const char *pchat_router_endpoint_name(int endpoint)
+{
+    return endpoint == PATH_NONE ? "none" : routes[endpoint].name;
+}
 
 /* The auth endpoint at /users/<sub>, or NULL. */
 static const pchat_route_def *users_route(const char *sub)

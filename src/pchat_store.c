@@ -1,4 +1,5 @@
-/* APR DBD storage: connections, statements, schema. */
+/* APR DBD storage: the connection pool, statements, transactions (the
+ * schema is in pchat_schema.c, the dialects in pchat_dialect.c). */
 #include <errno.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,8 @@
 #include "apr_atomic.h"
 #include "pchat_libpq.h"
 #include "pchat_store.h"
+#include "pchat_schema.h"
+#include "pchat_changes.h"
 #include "pchat_shm.h"
 
 /* The Mutex directive's name for the lock that serialises this node's
@@ -28,56 +31,12 @@
 /* Idle connections are closed after this long. */
 #define CONN_TTL apr_time_from_sec(300)
 
-/* What differs between the SQL dialects we speak. */
-typedef struct {
-    const char *driver;
-    const char *pk;               /* auto-increment integer primary key */
-    const char *begin_write;      /* a transaction that will write, with
-                                   * the write lock: one round trip */
-    const char *migration_lock;   /* serialises migrations, or NULL */
-    int random_access;            /* select whole results at once */
-    const char *listen;           /* hears begin_write's commits, or NULL */
-    const char *next_seq;         /* PCHAT_NEXT_SEQ */
-    int seq_takes_lock;           /* next_seq takes the write lock */
-} pchat_dialect;
-
-/* Write transactions run one at a time on either database: a writer's
- * change numbers (seq, see migration 2) are taken under a lock held until
- * its commit, so seq order is commit order and a stream that has read seq
- * N can never later meet a smaller one.  sqlite's BEGIN IMMEDIATE takes
- * its write lock; on PostgreSQL a transaction-scoped advisory lock does
- * the same across every node sharing the database (it is released after
- * the commit is visible).  The same statement queues a notification that
- * PostgreSQL delivers to listening hubs on every node when (and only if)
- * the transaction commits: see pchat_listen.c.
- *
- * On PostgreSQL the number itself comes from payloadchat_next_seq()
- * (migration 5), which takes the lock and queues the notification before
- * it reads MAX(seq) with a snapshot of its own, taken after the lock.  So
- * an INSERT that calls it is a whole write transaction by itself, and the
- * lock is held for no network round trip: from the moment the statement
- * reaches the number until its commit is visible. */
-#define PG_WRITE_LOCK "pg_advisory_xact_lock(7243279)"
-#define PG_NOTIFY "pg_notify('" PCHAT_NOTIFY_CHANNEL "', '')"
-#define MAX_SEQ_PLUS_1 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM messages)"
-
-static const pchat_dialect dialects[] = {
-    {"sqlite3", "INTEGER PRIMARY KEY AUTOINCREMENT", "BEGIN IMMEDIATE",
-     NULL, 0, NULL, MAX_SEQ_PLUS_1, 0},
-    /* pgsql's query call runs several statements (PQexec) and accepts one
-     * that returns rows; its row-at-a-time mode waits 100 ms after an
-     * empty result, hence random access */
-    {"pgsql", "BIGSERIAL PRIMARY KEY",
-     "BEGIN; SELECT " PG_WRITE_LOCK ", " PG_NOTIFY,
-     "SELECT pg_advisory_xact_lock(7243278)", 1,
-     "LISTEN " PCHAT_NOTIFY_CHANNEL, "payloadchat_next_seq()", 1},
-};
-
 struct pchat_db {
     server_rec *s;
     const char *params;
     const apr_dbd_driver_t *driver;
     const pchat_dialect *dialect;
+    const char *next_seq;      /* what PCHAT_NEXT_SEQ stands for */
     pchat_sync_mode sync;
     int max;
     apr_reslist_t *conns;   /* per child process */
@@ -109,258 +68,6 @@ struct pchat_conn {
     apr_uint32_t generation; /* db->generation when last known alive */
 };
 
-/* ---- schema ---------------------------------------------------------------- */
-
-/* Each migration is a list of statements; "@PK@" becomes the dialect's
- * auto-increment primary key, and a statement that starts with a driver's
- * name and a colon runs on that driver only.  Never edit a released step:
- * add one. */
-static const char *const migration_1[] = {
-    "CREATE TABLE users (id @PK@, email TEXT NOT NULL, hash TEXT, salt TEXT,"
-    " login_attempts INTEGER NOT NULL DEFAULT 0, lock_until BIGINT,"
-    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
-    "CREATE UNIQUE INDEX users_email ON users (email)",
-    "CREATE TABLE messages (id @PK@, sender BIGINT NOT NULL,"
-    " receiver BIGINT NOT NULL, content TEXT NOT NULL, ts BIGINT NOT NULL,"
-    " created_at BIGINT NOT NULL, updated_at BIGINT NOT NULL)",
-    "CREATE INDEX messages_sender ON messages (sender)",
-    "CREATE INDEX messages_receiver ON messages (receiver)",
-    "CREATE INDEX messages_created ON messages (created_at)",
-    NULL
-};
-
-/* The stream's cursor: every change to a message (create, update, delete)
- * gives it the next seq, assigned inside the writing transaction, so seq
- * order is commit order.  Deleted messages stay as tombstones so that
- * subscribers learn of the delete. */
-static const char *const migration_2[] = {
-    "ALTER TABLE messages ADD COLUMN seq BIGINT",
-    "ALTER TABLE messages ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
-    "UPDATE messages SET seq = id",
-    "CREATE UNIQUE INDEX messages_seq ON messages (seq)",
-    NULL
-};
-
-/* Login sessions: a token names its session (sid); logout deletes it. */
-static const char *const migration_3[] = {
-    "CREATE TABLE users_sessions (id TEXT PRIMARY KEY, user_id BIGINT NOT NULL,"
-    " created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL)",
-    "CREATE INDEX users_sessions_user ON users_sessions (user_id)",
-    NULL
-};
-
-/* Finds and counts of live messages in their default order walk a small
- * partial index instead of the table. */
-static const char *const migration_4[] = {
-    "CREATE INDEX messages_live_created ON messages (created_at) "
-    "WHERE deleted = 0",
-    NULL
-};
-
-/* The seq function of the PostgreSQL dialect (see the dialects above).
- * plpgsql, VOLATILE: each statement in it reads with a fresh snapshot, so
- * MAX(seq) sees every commit made before the lock was granted.  Outside
- * writers may keep taking the lock and MAX(seq) + 1 themselves. */
-static const char *const migration_5[] = {
-    "pgsql:CREATE OR REPLACE FUNCTION payloadchat_next_seq() RETURNS bigint"
-    " LANGUAGE plpgsql VOLATILE AS $$ DECLARE n bigint; BEGIN"
-    " PERFORM " PG_WRITE_LOCK "; PERFORM " PG_NOTIFY ";"
-    " SELECT COALESCE(MAX(seq), 0) + 1 INTO n FROM messages;"
-    " RETURN n; END $$",
-    NULL
-};
-
-/* Expired tombstones are found through a partial index of tombstones
- * only (pchat_docs_purge_tombstones). */
-static const char *const migration_6[] = {
-    "CREATE INDEX messages_tombstones ON messages (updated_at) "
-    "WHERE deleted = 1",
-    NULL
-};
-
-/* forgot-password's token (hex) and when it expires (ms). */
-static const char *const migration_7[] = {
-    "ALTER TABLE users ADD COLUMN reset_password_token TEXT",
-    "ALTER TABLE users ADD COLUMN reset_password_expiration BIGINT",
-    NULL
-};
-
-/* Issue 16: signals (typing, read, presence: short-lived events every
- * node's hub reads), presence (one row per user and child process with a
- * stream of that user, kept alive by a heartbeat), when a user was last
- * seen, read receipts (one per reader and peer), and an index for unread
- * counts (messages of one sender to one receiver after an id). */
-static const char *const migration_8[] = {
-    "CREATE TABLE signals (id @PK@, kind TEXT NOT NULL,"
-    " from_user BIGINT NOT NULL, to_user BIGINT, body TEXT NOT NULL,"
-    " created_at BIGINT NOT NULL)",
-    "CREATE INDEX signals_created ON signals (created_at)",
-    "CREATE INDEX signals_pair ON signals (from_user, to_user, created_at)",
-    "CREATE TABLE presence (user_id BIGINT NOT NULL, node TEXT NOT NULL,"
-    " beat_at BIGINT NOT NULL, PRIMARY KEY (user_id, node))",
-    "CREATE INDEX presence_beat ON presence (beat_at)",
-    "CREATE TABLE presence_seen (user_id BIGINT PRIMARY KEY,"
-    " last_seen BIGINT NOT NULL)",
-    "CREATE TABLE receipts (id @PK@, user_id BIGINT NOT NULL,"
-    " peer BIGINT NOT NULL, message BIGINT NOT NULL,"
-    " read_at BIGINT NOT NULL, created_at BIGINT NOT NULL,"
-    " updated_at BIGINT NOT NULL)",
-    "CREATE UNIQUE INDEX receipts_pair ON receipts (user_id, peer)",
-    "CREATE INDEX receipts_peer ON receipts (peer)",
-    "CREATE INDEX messages_pair ON messages (sender, receiver, id) "
-    "WHERE deleted = 0",
-    NULL
-};
-
-static const char *const *const migrations[] = {
-    migration_1, migration_2, migration_3, migration_4, migration_5,
-    migration_6, migration_7, migration_8};
-#define SCHEMA_VERSION ((int)(sizeof(migrations) / sizeof(migrations[0])))
-
-static const char *replace_all(apr_pool_t *p, const char *text,
-                               const char *from, const char *to)
-{
-    const char *at = strstr(text, from);
-
-    while (at) {
-        text = apr_pstrcat(p, apr_pstrmemdup(p, text, at - text), to,
-                           at + strlen(from), NULL);
-        at = strstr(text, from);
-    }
-    return text;
-}
-
-/* A migration statement in the dialect's words, or NULL when it is meant
- * for another driver. */
-static const char *dialect_sql(apr_pool_t *p, const pchat_dialect *d,
-                               const char *text)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
-        size_t n = strlen(dialects[i].driver);
-        if (!strncmp(text, dialects[i].driver, n) && text[n] == ':') {
-            if (&dialects[i] != d) {
-                return NULL;
-            }
-            text += n + 1;
-        }
-    }
-    return replace_all(p, text, "@PK@", d->pk);
-}
-
-static const char *raw_query(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
-                             const char *sql)
-{
-    int nrows = 0;
-    int rv = apr_dbd_query(db->driver, h, &nrows, sql);
-
-    return rv ? apr_psprintf(p, "%s: %s", sql, apr_dbd_error(db->driver, h, rv))
-              : NULL;
-}
-
-/* For statements that return rows we do not need, such as PRAGMAs. */
-static const char *raw_select(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
-                              const char *sql)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int rv = apr_dbd_select(db->driver, p, h, &res, sql, 0);
-
-    if (rv) {
-        return apr_psprintf(p, "%s: %s", sql, apr_dbd_error(db->driver, h, rv));
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        /* read to the end so the driver releases the statement */
-    }
-    return NULL;
-}
-
-static int schema_version(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    int version = 0;
-
-    if (apr_dbd_select(db->driver, p, h, &res,
-                       "SELECT MAX(version) FROM pchat_schema", 0)) {
-        return -1;
-    }
-    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(db->driver, row, 0);
-        version = v ? atoi(v) : 0;
-    }
-    return version;
-}
-
-static const char *apply_migrations(apr_pool_t *p, pchat_db *db, apr_dbd_t *h,
-                                    int *from)
-{
-    const char *err;
-    int v, i;
-
-    err = raw_query(p, db, h, "CREATE TABLE IF NOT EXISTS pchat_schema"
-                    " (version INTEGER NOT NULL)");
-    if (err) {
-        return err;
-    }
-    *from = v = schema_version(p, db, h);
-    if (v < 0) {
-        return "could not read the schema version";
-    }
-    if (v > SCHEMA_VERSION) {
-        return apr_psprintf(p, "the database has schema version %d, newer "
-                            "than this module's %d", v, SCHEMA_VERSION);
-    }
-    for (; v < SCHEMA_VERSION; v++) {
-        for (i = 0; migrations[v][i]; i++) {
-            const char *sql = dialect_sql(p, db->dialect, migrations[v][i]);
-            if (sql && (err = raw_query(p, db, h, sql))) {
-                return err;
-            }
-        }
-        err = raw_query(p, db, h, apr_psprintf(p, "INSERT INTO pchat_schema"
-                                               " VALUES (%d)", v + 1));
-        if (err) {
-            return err;
-        }
-    }
-    return NULL;
-}
-
-/* Brings the schema up to date in one transaction; safe when several
- * processes or nodes start at once. */
-static const char *migrate(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
-{
-    const char *err;
-    int from = 0;
-
-    if (!strcmp(db->dialect->driver, "sqlite3")) {
-        err = raw_select(p, db, h, "PRAGMA journal_mode=WAL");
-        if (err) {
-            return err;
-        }
-    }
-    err = raw_query(p, db, h, db->dialect->begin_write);
-    if (!err && db->dialect->migration_lock) {
-        err = raw_query(p, db, h, db->dialect->migration_lock);
-    }
-    if (!err) {
-        err = apply_migrations(p, db, h, &from);
-    }
-    if (err) {
-        raw_query(p, db, h, "ROLLBACK");
-        return err;
-    }
-    err = raw_query(p, db, h, "COMMIT");
-    if (!err && from < SCHEMA_VERSION) {
-        ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, db->s, PCHAT_LOGNO(00201)
-                     "database schema migrated from version %d to %d",
-                     from, SCHEMA_VERSION);
-    }
-    return err;
-}
-
 /* ---- connections ------------------------------------------------------------ */
 
 /* Per-connection settings: sqlite waits for a busy writer instead of
@@ -368,14 +75,17 @@ static const char *migrate(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
 static const char *init_connection(apr_pool_t *p, pchat_db *db, apr_dbd_t *h)
 {
     static const char *const sync[] = {"OFF", "NORMAL", "FULL"};
-    const char *err;
+    const pchat_dialect *d = db->dialect;
+    const char *err = NULL;
 
-    if (strcmp(db->dialect->driver, "sqlite3")) {
-        return NULL;
+    if (d->on_connect) {
+        err = pchat_raw_select(p, db->driver, h, d->on_connect);
     }
-    err = raw_select(p, db, h, "PRAGMA busy_timeout=10000");
-    return err ? err : raw_select(p, db, h, apr_psprintf(
-        p, "PRAGMA synchronous=%s", sync[db->sync]));
+    if (!err && d->set_sync) {
+        err = pchat_raw_select(p, db->driver, h, apr_pstrcat(
+            p, d->set_sync, sync[db->sync], NULL));
+    }
+    return err;
 }
 
 static const char *open_handle(apr_pool_t *p, pchat_db *db, apr_dbd_t **h)
@@ -405,7 +115,8 @@ const char *pchat_db_open_listening(pchat_db *db, apr_pool_t *p,
 {
     const char *err = open_handle(p, db, h);
 
-    if (!err && (err = raw_query(p, db, *h, db->dialect->listen))) {
+    if (!err && (err = pchat_raw_query(p, db->driver, *h,
+                                          db->dialect->listen))) {
         apr_dbd_close(db->driver, *h);
     }
     return err;
@@ -416,7 +127,7 @@ static int server_socket(pchat_db *db, apr_dbd_t *handle)
 {
     pchat_libpq pq;
 
-    if (strcmp(db->dialect->driver, "pgsql") != 0 || pchat_libpq_find(&pq)) {
+    if (!db->dialect->libpq || pchat_libpq_find(&pq)) {
         return -1;
     }
     return pq.socket_fd(apr_dbd_native_handle(db->driver, handle));
@@ -603,12 +314,12 @@ static apr_dbd_prepared_t *prepared(pchat_conn *c, const char *text, int *rv)
         c->nstmts = 0;
     }
     text = apr_pstrdup(c->stmt_pool, text);
-    if (!strcmp(c->db->dialect->driver, "pgsql")) {
+    if (c->db->dialect->named_statements) {
         /* pgsql prepares on the server only under a name. */
         label = apr_psprintf(c->stmt_pool, "pchat_%u_%pp", c->nstmts, c);
     }
-    sql = replace_all(c->stmt_pool, text, PCHAT_NEXT_SEQ,
-                      c->db->dialect->next_seq);
+    sql = pchat_replace_all(c->stmt_pool, text, PCHAT_NEXT_SEQ,
+                            c->db->next_seq);
     *rv = apr_dbd_prepare(c->db->driver, c->stmt_pool, c->handle, sql,
                           label, &stmt);
     if (*rv) {
@@ -792,18 +503,6 @@ int pchat_db_seq_takes_lock(const pchat_conn *c)
 
 /* ---- setup ----------------------------------------------------------------- */
 
-static const pchat_dialect *find_dialect(const char *driver)
-{
-    size_t i;
-
-    for (i = 0; i < sizeof(dialects) / sizeof(dialects[0]); i++) {
-        if (!strcmp(dialects[i].driver, driver)) {
-            return &dialects[i];
-        }
-    }
-    return NULL;
-}
-
 /* The child processes run as the configured User: when we start as root,
  * the sqlite file, its WAL files and a directory we created are theirs. */
 static void give_to_child_user(apr_pool_t *p, const char *path)
@@ -852,7 +551,8 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
 
     db->s = s;
     db->params = pchat_conf_db_params(pconf, s);
-    db->dialect = find_dialect(driver);
+    db->dialect = pchat_dialect_find(driver);
+    db->next_seq = pchat_changes_next_seq(pconf, db->dialect);
     db->sync = pchat_conf_sqlite_sync(s);
     db->max = pchat_conf_db_max(s);
     rv = apr_dbd_get_driver(pconf, driver, &db->driver);
@@ -861,7 +561,7 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
                             "'%s' is not available (Debian package "
                             "libaprutil1-dbd-%s)", driver, driver);
     }
-    if (!strcmp(driver, "sqlite3")
+    if (db->dialect->local_file
         && (err = prepare_sqlite_dir(ptemp, db->params))) {
         return err;
     }
@@ -873,10 +573,10 @@ static const char *open_db(apr_pool_t *pconf, apr_pool_t *ptemp,
     }
     err = open_handle(ptemp, db, &h);
     if (!err) {
-        err = migrate(ptemp, db, h);
+        err = pchat_schema_migrate(ptemp, s, db->driver, db->dialect, h);
         apr_dbd_close(db->driver, h);
     }
-    if (!strcmp(driver, "sqlite3")) {
+    if (db->dialect->local_file) {
         give_sqlite_files(ptemp, db->params);
     }
     *out = db;
@@ -925,7 +625,7 @@ const char *pchat_store_check(apr_pool_t *p, server_rec *s)
                                " (Debian package libaprutil1-dbd-%s)",
                                driver, driver);
         }
-        else if (!strcmp(driver, "sqlite3")) {
+        else if (pchat_dialect_find(driver)->local_file) {
             err = check_sqlite_path(p, pchat_conf_db_params(p, vs));
         }
         if (err) {

@@ -1,6 +1,7 @@
 /* Storage through APR DBD: a per-child pool of connections, a per-connection
- * cache of prepared statements, schema migrations, and SQL text built only
- * from our own fragments with every value bound as a parameter. */
+ * cache of prepared statements, transactions, and SQL text built only from
+ * our own fragments with every value bound as a parameter.  The schema and
+ * its migrations: pchat_schema.c; the dialects: pchat_dialect.c. */
 #ifndef PCHAT_STORE_H
 #define PCHAT_STORE_H
 
@@ -8,6 +9,7 @@
 #include "pchat_config.h"
 #include "apr_dbd.h"
 #include "pchat_sql.h"
+#include "pchat_dialect.h"
 
 typedef struct pchat_conn pchat_conn;
 
@@ -56,10 +58,6 @@ int pchat_db_is_unique_violation(pchat_conn *c, int rv);
 /* The driver's message for a failed statement's rv. */
 const char *pchat_db_error(pchat_conn *c, int rv);
 
-/* The next change sequence number (the stream's cursor) in a statement's
- * SQL; the store puts in its dialect's expression when it prepares it. */
-#define PCHAT_NEXT_SEQ "@NEXT_SEQ@"
-
 /* Transactions around several statements on one connection.  A write
  * transaction holds the node's write lock from begin to commit/rollback;
  * pchat_db_exec outside one takes it for its statement. */
@@ -87,7 +85,6 @@ int pchat_db_purge_turn(pchat_db *db, int every_s);
 
 /* Commits of write transactions on any node, heard without polling where
  * the database can tell (PostgreSQL's LISTEN/NOTIFY; not sqlite). */
-#define PCHAT_NOTIFY_CHANNEL "payloadchat"
 int pchat_db_can_listen(const pchat_db *db);
 const apr_dbd_driver_t *pchat_db_driver(const pchat_db *db);
 /* Opens a connection outside the pool that listens on the channel; the

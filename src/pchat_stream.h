@@ -4,7 +4,7 @@
 #ifndef PCHAT_STREAM_H
 #define PCHAT_STREAM_H
 
-#include "pchat_api.h"
+#include "pchat_req.h"
 
 /* Starts this child's hub threads (child_init). */
 void pchat_stream_child_init(apr_pool_t *pchild, server_rec *s);

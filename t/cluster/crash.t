@@ -57,7 +57,7 @@ my $read = sub {
     for my $ev ($s->collect($timeout)) {
         next unless ($ev->{event} // '') eq 'message';
         $last_id = $ev->{id};
-        for my $doc (@{$json->decode($ev->{data})}) {
+        for my $doc (PChat::SSE::docs_of('message', $ev)) {
             $dups++ if $got{$doc->{id}}++;
         }
     }

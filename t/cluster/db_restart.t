@@ -19,7 +19,6 @@ use Apache::TestRequest ();
 plan skip_all => 'a PostgreSQL server restart (the sqlite pass has no server)'
     unless $ENV{PCHAT_DB_DRIVER} eq 'pgsql';
 
-my $json = JSON::PP->new->utf8;
 my ($alice, $bob) = (make_user(), make_user());
 my $tag = uniq('restart');
 my $s = PChat::SSE->watch($tag);
@@ -65,8 +64,7 @@ is $data->{totalDocs}, scalar(@acked), 'every acknowledged message is stored';
 my %seen;
 $s->collect(10, sub {
     %seen = ();
-    $seen{$_->{id}}++ for map { @{$json->decode($_->{data})} }
-                          grep { ($_->{event} // '') eq 'message' } @{$_[0]};
+    $seen{$_->{id}}++ for PChat::SSE::docs_of('message', @{$_[0]});
     !grep { !$seen{$_} } @acked;
 });
 is_deeply [sort { $a <=> $b } keys %seen], [sort { $a <=> $b } @acked],

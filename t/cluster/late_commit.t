@@ -16,7 +16,6 @@ use POSIX ();
 use PChat::Test;
 use PChat::SSE;
 
-my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('late');
 my $s = PChat::SSE->watch($tag);
@@ -50,7 +49,7 @@ my (@ids, @contents, @frame_ids);
 $s->collect(10, sub {
     my @m = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
     @frame_ids = map { $_->{id} } @m;
-    my @docs = map { @{$json->decode($_->{data})} } @m;
+    my @docs = PChat::SSE::docs_of('message', @m);
     @ids = map { $_->{id} } @docs;
     @contents = map { $_->{content} } @docs;
     @docs >= 4;

@@ -52,7 +52,7 @@ sub drain {
             while (my $ev = $subs[$i]->next_event(0.01)) {
                 next unless ($ev->{event} // '') eq 'message';
                 push @{$frame_ids[$i]}, $ev->{id};
-                push @{$got[$i]}, map { $_->{id} } @{$json->decode($ev->{data})};
+                push @{$got[$i]}, map { $_->{id} } PChat::SSE::docs_of('message', $ev);
             }
         }
         return 1 unless grep { @$_ < $want } @got;

@@ -14,7 +14,6 @@ use PChat::Test;
 use PChat::SSE;
 use PChat::Node;
 
-my $json = JSON::PP->new->utf8;
 my $pg = $ENV{PCHAT_DB_DRIVER} eq 'pgsql';
 my $poll_s = $pg ? 30 : 1.5;
 my $node = PChat::Node->start(config => 'PayloadChatStreamPollInterval '
@@ -34,8 +33,7 @@ sub delivery_time {
     my $t0 = time;
     my @got;
     $s->collect($timeout, sub {
-        @got = map { $_->{id} } map { @{$json->decode($_->{data})} }
-               grep { ($_->{event} // '') eq 'message' } @{$_[0]};
+        @got = map { $_->{id} } PChat::SSE::docs_of('message', @{$_[0]});
         grep { $_ == $id } @got;
     });
     is_deeply \@got, [$id], "'$content' arrives on node B, once";

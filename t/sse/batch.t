@@ -9,7 +9,6 @@ use JSON::PP ();
 use PChat::Test;
 use PChat::SSE;
 
-my $json = JSON::PP->new->utf8;
 on_server('pchat_fast');
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('batch');
@@ -25,9 +24,9 @@ $s->next_event(5);
 my @frames = grep { ($_->{event} // '') eq 'message' }
              $s->collect(10, sub { 3 == grep { ($_->{event} // '') eq 'message' } @{$_[0]} });
 is scalar @frames, 3, 'three frames';
-is_deeply [map { scalar @{$json->decode($_->{data})} } @frames], [5, 5, 2],
+is_deeply [map { scalar(PChat::SSE::docs_of('message', $_)) } @frames], [5, 5, 2],
           'of 5, 5 and 2 docs';
-is_deeply [map { $_->{id} } map { @{$json->decode($_->{data})} } @frames],
+is_deeply [map { $_->{id} } PChat::SSE::docs_of('message', @frames)],
           \@sent, 'all twelve in order';
 ok $frames[0]{id} < $frames[1]{id} && $frames[1]{id} < $frames[2]{id},
    'frame ids increase';

@@ -9,7 +9,6 @@ use Time::HiRes qw(time);
 use PChat::Test;
 use PChat::SSE;
 
-my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('burst');
 my $s = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag");
@@ -23,8 +22,7 @@ cmp_ok $took, '<', 5, sprintf('100 posted in %.2f s', $took);
 
 my (@got, @ids);
 my @events = $s->collect(15, sub {
-    @got = map { @{$json->decode($_->{data})} }
-           grep { ($_->{event} // '') eq 'message' } @{$_[0]};
+    @got = PChat::SSE::docs_of('message', @{$_[0]});
     @got >= 100;
 });
 @ids = map { $_->{id} } grep { ($_->{event} // '') eq 'message' } @events;

@@ -8,7 +8,6 @@ use JSON::PP ();
 use PChat::Test;
 use PChat::SSE;
 
-my $json = JSON::PP->new->utf8;
 my ($x, $y, $z) = (make_user(), make_user(), make_user());
 my $tag = uniq('chg');
 my $mine = PChat::SSE->open("/api/messages/sse?where[content][like]=$tag"
@@ -21,7 +20,7 @@ sub next_change {
     while (my $ev = $s->next_event(5)) {
         next unless ($ev->{event} // '') =~ /^(message|delete)$/;
         return [map { "$ev->{event}:$_->{id}:" . ($_->{content} // '') }
-                @{$json->decode($ev->{data})}];
+                PChat::SSE::docs_of($ev->{event}, $ev)];
     }
     return [];
 }

@@ -13,7 +13,6 @@ use PChat::Test;
 use PChat::SSE;
 
 my ($editors, $rounds) = (4, 15);
-my $json = JSON::PP->new->utf8;
 my ($alice, $bob) = (make_user(), make_user());
 my $tag = uniq('edits');
 my $s = PChat::SSE->watch($tag);
@@ -45,7 +44,7 @@ $s->collect(60, sub {
     my @m = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
     @frame_ids = map { $_->{id} } @m;
     %last = ();
-    $last{$_->{id}} = $_->{content} for map { @{$json->decode($_->{data})} } @m;
+    $last{$_->{id}} = $_->{content} for PChat::SSE::docs_of('message', @m);
     !grep { ($last{$_} // '') ne $stored{$_} } @msgs;
 });
 is_deeply \%last, \%stored, 'the stream ends on every stored version';

@@ -10,7 +10,6 @@ use PChat::Test;
 use PChat::SSE;
 use Apache::TestRequest ();
 
-my $json = JSON::PP->new->utf8;
 my ($a, $b) = (make_user(), make_user());
 my $tag = uniq('wr');
 my ($writers, $each) = (4, 50);
@@ -38,7 +37,7 @@ for my $s (@subs) {
     # running the sanitizer build)
     $s->collect(60, sub {
         @frames = grep { ($_->{event} // '') eq 'message' } @{$_[0]};
-        @ids = map { $_->{id} } map { @{$json->decode($_->{data})} } @frames;
+        @ids = map { $_->{id} } PChat::SSE::docs_of('message', @frames);
         @ids >= $total;
     });
     my %seen;
