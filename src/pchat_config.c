@@ -45,6 +45,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_streams_per_client = -1;
     conf->max_h2_streams = -1;
     conf->max_per_h2_conn = -1;
+    conf->max_h2_conns = -1;
     conf->max_logins_per_minute = -1;
     return conf;
 }
@@ -90,6 +91,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_streams_per_client, -1);
     MERGE(max_h2_streams, -1);
     MERGE(max_per_h2_conn, -1);
+    MERGE(max_h2_conns, -1);
     MERGE(max_logins_per_minute, -1);
     MERGE(reset_url, NULL);
     return conf;
@@ -164,6 +166,7 @@ INT_GETTER(max_where_terms, max_where_terms, 200)
 INT_GETTER(max_streams_per_client, max_streams_per_client, 100)
 INT_GETTER(stream_max_h2, max_h2_streams, 0)
 INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, 4)
+INT_GETTER(stream_max_h2_conns, max_h2_conns, 0)
 INT_GETTER(max_logins_per_minute, max_logins_per_minute, 60)
 INT_GETTER(password_min, password_min, 8)
 
@@ -594,6 +597,11 @@ const command_rec pchat_directives[] = {
                   SLOT(max_per_h2_conn, 1, 1000000), RSRC_CONF,
                   "Most streams on one HTTP/2 connection, which mod_http2 "
                   "serves only a few requests of at a time (default 4)"),
+    AP_INIT_TAKE1("PayloadChatStreamMaxH2Connections", set_int,
+                  SLOT(max_h2_conns, 0, 1000000), RSRC_CONF,
+                  "Most HTTP/2 connections with streams open in one child "
+                  "process, each holding an MPM worker thread; 0 for half "
+                  "of ThreadsPerChild (default 0)"),
     AP_INIT_TAKE1("PayloadChatMaxLoginsPerMinute", set_int,
                   SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
                   "Login attempts one client address may make per minute on "
