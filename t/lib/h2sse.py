@@ -481,6 +481,7 @@ def scenario_per_child_connections(port, tls, pidfile):
     that full child) then tries again as the others close."""
     w = Conn(port, tls)
     wait_until(lambda: subscribers(w, 'h2Subscribers') == 0, 10)
+    w.close()
     held, refused, s = [], None, None
     for _ in range(30):
         c = Conn(port, tls)
@@ -534,6 +535,8 @@ def scenario_per_child_connections(port, tls, pidfile):
     refused.close()
     for c in held:
         c.close()
+    # a connection of its own: an idle one is closed by the server
+    w = Conn(port, tls)
     ok(wait_until(lambda: subscribers(w, 'h2Subscribers') == 0, 10),
        'every stream released')
     w.close()
