@@ -110,9 +110,10 @@ int pchat_h2_streams(void)
 static apr_status_t release(void *data)
 {
     conn_streams *cs = data;
+    int last;
 
     apr_thread_mutex_lock(mu);
-    if (--cs->n == 0) {
+    if ((last = --cs->n == 0)) {
         apr_hash_set(per_conn, &cs->master, sizeof(cs->master), NULL);
         free(cs);
         holding--;
@@ -120,6 +121,9 @@ static apr_status_t release(void *data)
     streams--;
     apr_thread_mutex_unlock(mu);
     pchat_shm_h2_subscribers_add(-1);
+    if (last) {
+        pchat_shm_h2_connections_add(-1);
+    }
     return APR_SUCCESS;
 }
 
@@ -131,6 +135,7 @@ pchat_error *pchat_h2_admit(request_rec *r)
     int conns_max = pchat_h2_max_connections(r->server);
     conn_streams *cs;
     pchat_error *err = NULL;
+    int first = 0;
 
     if (!master || !mu) {
         return NULL;
@@ -159,7 +164,7 @@ pchat_error *pchat_h2_admit(request_rec *r)
                                "Out of memory; try again later.");
     }
     else {
-        if (!cs->n++) {
+        if ((first = !cs->n++)) {
             cs->master = master;
             apr_hash_set(per_conn, &cs->master, sizeof(cs->master), cs);
             holding++;
@@ -174,6 +179,9 @@ pchat_error *pchat_h2_admit(request_rec *r)
         return err;
     }
     pchat_shm_h2_subscribers_add(1);
+    if (first) {
+        pchat_shm_h2_connections_add(1);
+    }
     apr_pool_cleanup_register(r->pool, cs, release, apr_pool_cleanup_null);
     return NULL;
 }

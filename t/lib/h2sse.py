@@ -10,6 +10,7 @@ usage: h2sse.py SCENARIO PORT TLS(0|1) PIDFILE
 import codecs
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -515,6 +516,12 @@ def scenario_per_child_connections(port, tls, pidfile):
     status, _ = n.call('GET', '/api/messages?limit=1', timeout=10)
     is_(status, 200, 'an API request on a new connection answers')
     ok(time.time() - t0 < 5, 'at once (%.2f s)' % (time.time() - t0))
+    st = n.request('GET', '/server-status?auto')
+    n.wait(lambda: st.ended, 10)
+    counts = re.findall(r'^PayloadChatChild: .* h2_connections=(\d+) ',
+                        st.body.decode(errors='replace'), re.M)
+    is_(sum(int(x) for x in counts), len(held),
+        'mod_status counts the connections with streams open')
     n.close()
 
     opened = None
