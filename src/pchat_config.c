@@ -25,6 +25,7 @@
 #define DEFAULT_MAX_WHERE_TERMS 200
 #define DEFAULT_MAX_STREAMS_PER_CLIENT 100
 #define DEFAULT_MAX_H2_STREAMS 0
+#define DEFAULT_MAX_H2_CONNS 0
 #define DEFAULT_MAX_PER_H2_CONN 4
 #define DEFAULT_MAX_LOGINS_PER_MINUTE 60
 #define DEFAULT_PASSWORD_MIN 8
@@ -68,6 +69,7 @@ void *pchat_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->max_streams_per_client = -1;
     conf->max_h2_streams = -1;
     conf->max_per_h2_conn = -1;
+    conf->max_h2_conns = -1;
     conf->max_logins_per_minute = -1;
     return conf;
 }
@@ -113,6 +115,7 @@ void *pchat_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE(max_streams_per_client, -1);
     MERGE(max_h2_streams, -1);
     MERGE(max_per_h2_conn, -1);
+    MERGE(max_h2_conns, -1);
     MERGE(max_logins_per_minute, -1);
     MERGE(reset_url, NULL);
     return conf;
@@ -188,6 +191,7 @@ INT_GETTER(max_streams_per_client, max_streams_per_client,
            DEFAULT_MAX_STREAMS_PER_CLIENT)
 INT_GETTER(stream_max_h2, max_h2_streams, DEFAULT_MAX_H2_STREAMS)
 INT_GETTER(stream_max_per_h2_conn, max_per_h2_conn, DEFAULT_MAX_PER_H2_CONN)
+INT_GETTER(stream_max_h2_conns, max_h2_conns, DEFAULT_MAX_H2_CONNS)
 INT_GETTER(max_logins_per_minute, max_logins_per_minute,
            DEFAULT_MAX_LOGINS_PER_MINUTE)
 INT_GETTER(password_min, password_min, DEFAULT_PASSWORD_MIN)
@@ -630,6 +634,12 @@ const command_rec pchat_directives[] = {
                   "Most streams on one HTTP/2 connection, which mod_http2 "
                   "serves only a few requests of at a time "
                   DEFAULT_IS(DEFAULT_MAX_PER_H2_CONN)),
+    AP_INIT_TAKE1("PayloadChatStreamMaxH2Connections", set_int,
+                  SLOT(max_h2_conns, 0, 1000000), RSRC_CONF,
+                  "Most HTTP/2 connections with streams open in one child "
+                  "process, each holding an MPM worker thread; 0 for half "
+                  "of ThreadsPerChild "
+                  DEFAULT_IS(DEFAULT_MAX_H2_CONNS)),
     AP_INIT_TAKE1("PayloadChatMaxLoginsPerMinute", set_int,
                   SLOT(max_logins_per_minute, 0, 1000000), RSRC_CONF,
                   "Login attempts one client address may make per minute on "

@@ -47,6 +47,8 @@ typedef struct {
     int max_streams_per_client;  /* limits: streams per client address */
     int max_h2_streams;          /* limits: h2 streams per child, 0 auto */
     int max_per_h2_conn;         /* limits: streams per h2 connection */
+    int max_h2_conns;            /* limits: h2 connections with streams per
+                                    child, 0 auto */
     int max_logins_per_minute;   /* limits: login attempts per address */
     const char *reset_url;       /* auth: forgot-password link, "" off */
     pchat_db *db;                /* the store, created in post_config */
@@ -92,6 +94,8 @@ int pchat_conf_max_streams_per_client(const server_rec *s);
 /* PayloadChatStreamMaxH2; 0: derived from mod_http2's workers. */
 int pchat_conf_stream_max_h2(const server_rec *s);
 int pchat_conf_stream_max_per_h2_conn(const server_rec *s);
+/* PayloadChatStreamMaxH2Connections; 0: derived from ThreadsPerChild. */
+int pchat_conf_stream_max_h2_conns(const server_rec *s);
 int pchat_conf_max_logins_per_minute(const server_rec *s);
 /* PayloadChatResetURL: where forgot-password's logged link points, or
  * NULL when the link is not logged (Off, the default). */

@@ -11,7 +11,17 @@
  * page's next API request on that connection then waits for ever.  So an
  * h2 stream is refused, with Retry-After, before either runs out: 429 when
  * its connection already has PayloadChatStreamMaxPerH2Connection streams,
- * 503 when this child has PayloadChatStreamMaxH2. */
+ * 503 when this child has PayloadChatStreamMaxH2.
+ *
+ * An h2 connection with a stream open also holds one of the event MPM's
+ * worker threads: its main connection stays in processing while its
+ * secondary connections run, and does not go back to the listener.  With
+ * 2 children x 32 threads, 64 connections of 4 streams took every worker
+ * (256 streams), and a plain request on a new connection then waited
+ * (AH00484).  So a stream that would make one more connection of this
+ * child hold streams is refused with 503 too once this child has
+ * PayloadChatStreamMaxH2Connections of them (default half of
+ * ThreadsPerChild), leaving the other workers to ordinary requests. */
 #include <stdlib.h>
 #include "apr_hash.h"
 #include "apr_thread_mutex.h"
@@ -33,7 +43,9 @@ typedef struct {
 static apr_thread_mutex_t *mu;
 static apr_hash_t *per_conn;   /* &entry->master -> entry (malloc'd) */
 static int streams;            /* this child's */
+static int holding;            /* this child's connections with streams */
 static int workers;            /* mod_http2's per child */
+static int threads;            /* the MPM's per child */
 
 /* A directive's argument in the main server's config, or NULL. */
 static const char *main_directive(const char *name)
@@ -54,12 +66,11 @@ static int h2_workers(void)
 {
     const char *maxw = main_directive("H2MaxWorkers");
     const char *minw = main_directive("H2MinWorkers");
-    int threads = 0, n;
+    int n;
 
     if (maxw && (n = atoi(maxw)) > 0) {
         return n;
     }
-    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     n = minw && atoi(minw) > 0 ? atoi(minw) : threads;
     return 3 * n / 2 > 4 ? 3 * n / 2 : 4;
 }
@@ -68,6 +79,7 @@ void pchat_h2_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_thread_mutex_create(&mu, APR_THREAD_MUTEX_DEFAULT, pchild);
     per_conn = apr_hash_make(pchild);
+    ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads);
     workers = h2_workers();
 }
 
@@ -76,6 +88,13 @@ int pchat_h2_max_streams(const server_rec *s)
     int n = pchat_conf_stream_max_h2(s);
 
     return n > 0 ? n : (workers / 2 > 1 ? workers / 2 : 1);
+}
+
+int pchat_h2_max_connections(const server_rec *s)
+{
+    int n = pchat_conf_stream_max_h2_conns(s);
+
+    return n > 0 ? n : (threads / 2 > 1 ? threads / 2 : 1);
 }
 
 int pchat_h2_streams(void)
@@ -91,15 +110,20 @@ int pchat_h2_streams(void)
 static apr_status_t release(void *data)
 {
     conn_streams *cs = data;
+    int last;
 
     apr_thread_mutex_lock(mu);
-    if (--cs->n == 0) {
+    if ((last = --cs->n == 0)) {
         apr_hash_set(per_conn, &cs->master, sizeof(cs->master), NULL);
         free(cs);
+        holding--;
     }
     streams--;
     apr_thread_mutex_unlock(mu);
     pchat_shm_h2_subscribers_add(-1);
+    if (last) {
+        pchat_shm_h2_connections_add(-1);
+    }
     return APR_SUCCESS;
 }
 
@@ -108,8 +132,10 @@ pchat_error *pchat_h2_admit(request_rec *r)
     conn_rec *master = r->connection->master;
     int per_conn_max = pchat_conf_stream_max_per_h2_conn(r->server);
     int child_max = pchat_h2_max_streams(r->server);
+    int conns_max = pchat_h2_max_connections(r->server);
     conn_streams *cs;
     pchat_error *err = NULL;
+    int first = 0;
 
     if (!master || !mu) {
         return NULL;
@@ -125,13 +151,21 @@ pchat_error *pchat_h2_admit(request_rec *r)
         err = pchat_unavailable(r, 5, "Too many HTTP/2 streams on this "
                                 "server; try again later.");
     }
+    else if (!cs && holding >= conns_max) {
+        err = pchat_error_make(r->pool, HTTP_SERVICE_UNAVAILABLE, NULL, NULL,
+            apr_psprintf(r->pool, "Too many HTTP/2 connections with streams "
+                         "open on this server process (%d, the most "
+                         "allowed): each holds a worker thread; try again "
+                         "later.", conns_max));
+    }
     else if (!cs && !(cs = calloc(1, sizeof(*cs)))) {
         err = pchat_unavailable(r, 5, "Out of memory; try again later.");
     }
     else {
-        if (!cs->n++) {
+        if ((first = !cs->n++)) {
             cs->master = master;
             apr_hash_set(per_conn, &cs->master, sizeof(cs->master), cs);
+            holding++;
         }
         streams++;
     }
@@ -143,6 +177,9 @@ pchat_error *pchat_h2_admit(request_rec *r)
         return err;
     }
     pchat_shm_h2_subscribers_add(1);
+    if (first) {
+        pchat_shm_h2_connections_add(1);
+    }
     apr_pool_cleanup_register(r->pool, cs, release, apr_pool_cleanup_null);
     return NULL;
 }

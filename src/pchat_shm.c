@@ -19,6 +19,7 @@ typedef struct {
     volatile apr_uint32_t pid;
     volatile apr_uint32_t subscribers;
     volatile apr_uint32_t h2_subscribers;   /* of them, over HTTP/2 */
+    volatile apr_uint32_t h2_connections;   /* h2 connections holding them */
     volatile apr_uint32_t db_open;  /* database connections of the child */
     volatile apr_uint32_t db_busy;  /* ... of them in use */
 } pchat_slot;
@@ -61,6 +62,7 @@ void pchat_shm_child_init(apr_pool_t *pchild, server_rec *s)
             my_slot = &shared->slots[i];
             apr_atomic_set32(&my_slot->subscribers, 0);
             apr_atomic_set32(&my_slot->h2_subscribers, 0);
+            apr_atomic_set32(&my_slot->h2_connections, 0);
             apr_atomic_set32(&my_slot->db_open, 0);
             apr_atomic_set32(&my_slot->db_busy, 0);
             return;
@@ -79,6 +81,7 @@ void pchat_shm_child_exited(pid_t pid)
         if (shared->slots[i].pid == (apr_uint32_t)pid) {
             apr_atomic_set32(&shared->slots[i].subscribers, 0);
             apr_atomic_set32(&shared->slots[i].h2_subscribers, 0);
+            apr_atomic_set32(&shared->slots[i].h2_connections, 0);
             apr_atomic_set32(&shared->slots[i].db_open, 0);
             apr_atomic_set32(&shared->slots[i].db_busy, 0);
             apr_atomic_set32(&shared->slots[i].pid, 0);
@@ -133,6 +136,11 @@ void pchat_shm_h2_subscribers_add(int delta)
     apr_atomic_add32(&my_slot->h2_subscribers, (apr_uint32_t)delta);
 }
 
+void pchat_shm_h2_connections_add(int delta)
+{
+    apr_atomic_add32(&my_slot->h2_connections, (apr_uint32_t)delta);
+}
+
 apr_uint32_t pchat_shm_h2_subscribers_total(void)
 {
     return slots_sum(APR_OFFSETOF(pchat_slot, h2_subscribers));
@@ -158,6 +166,7 @@ int pchat_shm_child_each(pchat_shm_child_fn fn, void *baton)
         }
         child.subscribers = apr_atomic_read32(&slot->subscribers);
         child.h2_subscribers = apr_atomic_read32(&slot->h2_subscribers);
+        child.h2_connections = apr_atomic_read32(&slot->h2_connections);
         child.db_open = apr_atomic_read32(&slot->db_open);
         child.db_busy = apr_atomic_read32(&slot->db_busy);
         fn(baton, &child);

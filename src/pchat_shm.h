@@ -22,6 +22,9 @@ apr_uint32_t pchat_shm_subscribers_total(void);
 /* The subscribers among them over HTTP/2 (each holds an h2 worker). */
 void pchat_shm_h2_subscribers_add(int delta);
 apr_uint32_t pchat_shm_h2_subscribers_total(void);
+/* This child's h2 connections with a stream open (each holds an MPM
+ * worker). */
+void pchat_shm_h2_connections_add(int delta);
 
 /* Adds to this child's open and in-use database connections. */
 void pchat_shm_db_add(int open, int busy);
@@ -31,6 +34,7 @@ typedef struct {
     apr_uint32_t pid;
     apr_uint32_t subscribers;
     apr_uint32_t h2_subscribers;
+    apr_uint32_t h2_connections;
     apr_uint32_t db_open;
     apr_uint32_t db_busy;
 } pchat_shm_child;

@@ -22,14 +22,15 @@ static void child_row(void *baton, const pchat_shm_child *c)
     w->db_busy += c->db_busy;
     if (w->short_report) {
         ap_rprintf(w->r, "PayloadChatChild: pid=%u subscribers=%u "
-                   "h2_subscribers=%u db_busy=%u db_idle=%u\n", c->pid,
-                   c->subscribers, c->h2_subscribers, c->db_busy,
-                   c->db_open - c->db_busy);
+                   "h2_subscribers=%u h2_connections=%u db_busy=%u "
+                   "db_idle=%u\n", c->pid, c->subscribers, c->h2_subscribers,
+                   c->h2_connections, c->db_busy, c->db_open - c->db_busy);
     }
     else {
         ap_rprintf(w->r, "<tr><td>%u</td><td>%u</td><td>%u</td><td>%u</td>"
-                   "<td>%u</td></tr>\n", c->pid, c->subscribers,
-                   c->h2_subscribers, c->db_busy, c->db_open - c->db_busy);
+                   "<td>%u</td><td>%u</td></tr>\n", c->pid, c->subscribers,
+                   c->h2_subscribers, c->h2_connections, c->db_busy,
+                   c->db_open - c->db_busy);
     }
 }
 
@@ -66,7 +67,8 @@ static int pchat_status_hook(request_rec *r, int flags)
     if (!w.short_report) {
         ap_rputs("<hr />\n<h2>Payload Chat</h2>\n<table border=\"0\">"
                  "<tr><th>child pid</th><th>subscribers</th>"
-                 "<th>over HTTP/2</th><th>db busy</th><th>db idle</th></tr>\n", r);
+                 "<th>over HTTP/2</th><th>h2 connections holding them</th>"
+                 "<th>db busy</th><th>db idle</th></tr>\n", r);
     }
     pchat_shm_child_each(child_row, &w);
     if (w.short_report) {

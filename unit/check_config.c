@@ -51,6 +51,7 @@ START_TEST(defaults_are_the_documented_ones)
     ck_assert_int_eq(pchat_conf_max_streams_per_client(s), 100);
     ck_assert_int_eq(pchat_conf_stream_max_h2(s), 0);
     ck_assert_int_eq(pchat_conf_stream_max_per_h2_conn(s), 4);
+    ck_assert_int_eq(pchat_conf_stream_max_h2_conns(s), 0);
     ck_assert_int_eq(pchat_conf_max_logins_per_minute(s), 60);
     ck_assert_ptr_null(pchat_conf_reset_url(s));
     ck_assert_int_eq(pchat_conf_origin_allowed(s, "https://a.example"), 0);
@@ -85,6 +86,8 @@ static const struct {
     {"PayloadChatStreamMaxH2", 0, 1000000, pchat_conf_stream_max_h2},
     {"PayloadChatStreamMaxPerH2Connection", 1, 1000000,
      pchat_conf_stream_max_per_h2_conn},
+    {"PayloadChatStreamMaxH2Connections", 0, 1000000,
+     pchat_conf_stream_max_h2_conns},
     {"PayloadChatMaxLoginsPerMinute", 0, 1000000,
      pchat_conf_max_logins_per_minute},
 };

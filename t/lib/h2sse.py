@@ -10,6 +10,7 @@ usage: h2sse.py SCENARIO PORT TLS(0|1) PIDFILE
 import codecs
 import json
 import os
+import re
 import select
 import signal
 import socket
@@ -468,6 +469,84 @@ def scenario_per_child(port, tls, pidfile):
         time.sleep(0.25)
     is_(s4.status, 200, 'after one ended, a new one opens')
     c.close()
+
+
+def scenario_per_child_connections(port, tls, pidfile):
+    """PayloadChatStreamMaxH2Connections 2: an h2 connection with a stream
+    open holds an MPM worker, so once a child has 2 such connections a
+    stream that would make a third one hold streams is refused with 503
+    and Retry-After, while ordinary requests still answer at once; once
+    one of the two closes, that connection's stream opens.  Which child
+    takes a connection is the kernel's choice: connections are opened
+    until one is refused, and the refused one (whose requests all go to
+    that full child) then tries again as the others close."""
+    w = Conn(port, tls)
+    wait_until(lambda: subscribers(w, 'h2Subscribers') == 0, 10)
+    w.close()
+    held, refused, s = [], None, None
+    for _ in range(30):
+        c = Conn(port, tls)
+        s = c.open_stream('/api/messages/sse?since=0')
+        if s.status != 200:
+            c.wait(lambda: s.ended, 5)
+            refused = c
+            break
+        held.append(c)
+    if not ok(refused and s.status == 503,
+              'a new connection\'s stream refused with 503 once its child '
+              'has 2 connections with streams (%d held, then %r)'
+              % (len(held), s.status)):
+        for c in held:
+            c.close()
+        return
+    is_(s.headers.get('retry-after'), '5', 'with Retry-After: 5')
+    try:
+        msg = json.loads(s.body)['errors'][0]['message']
+    except (ValueError, KeyError, IndexError):
+        msg = None
+    ok(msg and 'HTTP/2 connections' in msg and '(2,' in msg
+       and 'worker thread' in msg,
+       'in Payload\'s error shape, saying why: %r' % msg)
+    more = held[0].open_stream('/api/messages/sse?since=0')
+    is_(more.status, 200, 'a connection that holds a stream opens another')
+    held[0].cancel(more)
+
+    n = Conn(port, tls)
+    t0 = time.time()
+    status, _ = n.call('GET', '/api/messages?limit=1', timeout=10)
+    is_(status, 200, 'an API request on a new connection answers')
+    ok(time.time() - t0 < 5, 'at once (%.2f s)' % (time.time() - t0))
+    st = n.request('GET', '/server-status?auto')
+    n.wait(lambda: st.ended, 10)
+    counts = re.findall(r'^PayloadChatChild: .* h2_connections=(\d+) ',
+                        st.body.decode(errors='replace'), re.M)
+    is_(sum(int(x) for x in counts), len(held),
+        'mod_status counts the connections with streams open')
+    n.close()
+
+    opened = None
+    for i, c in enumerate(held):
+        c.close()
+        for _ in range(10):
+            r = refused.open_stream('/api/messages/sse?since=0')
+            if r.status == 200:
+                opened = i + 1
+                break
+            refused.wait(lambda: r.ended, 5)
+            time.sleep(0.3)
+        if opened:
+            break
+    ok(opened, 'after a connection of that child closed, the refused '
+       'connection\'s stream opens (after %r of %d closed)'
+       % (opened, len(held)))
+    refused.close()
+    for c in held:
+        c.close()
+    # a connection of its own: an idle one is closed by the server
+    w = Conn(port, tls)
+    ok(wait_until(lambda: subscribers(w, 'h2Subscribers') == 0, 10),
+       'every stream released')
+    w.close()
 
 
 def scenario_restart(port, tls, pidfile):

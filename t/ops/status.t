@@ -68,7 +68,7 @@ cmp_ok $sent->{PayloadChatMessagesDelivered}, '>',
 like $sent->{PayloadChatHubState}, qr/^(running|idle \(no stream\))$/,
     'the hub is running (or, under prefork, idle)';
 like Apache::TestRequest::GET('/server-status?auto')->content,
-    qr/^PayloadChatChild: pid=\d+ subscribers=\d+ h2_subscribers=\d+ db_busy=\d+ db_idle=\d+$/m,
+    qr/^PayloadChatChild: pid=\d+ subscribers=\d+ h2_subscribers=\d+ h2_connections=\d+ db_busy=\d+ db_idle=\d+$/m,
     'a line per child';
 
 $s->close;

@@ -54,6 +54,7 @@ scenario('basic', 'pchat_h2c', 0);
 scenario('multiplex', 'pchat_tls', 1);
 scenario('per_connection', 'pchat_h2c', 0);
 scenario('per_child', 'pchat_h2small', 0);
+scenario('per_child_connections', 'pchat_h2conns', 0);
 scenario('restart', 'pchat_tls', 1);
 
 done_testing;
