@@ -24,6 +24,10 @@ struct pchat_presence {
     server_rec *s;
     const char *node;         /* this child process, across nodes */
     apr_thread_mutex_t *mu;   /* guards users */
+    /* One user's online/offline turn at a time, database work included:
+     * a page reload closes a stream and opens one in the same child, and
+     * the close's DELETE must not land after the open's row. */
+    apr_thread_mutex_t *turn;
     apr_hash_t *users;        /* id -> malloc'd user_entry */
     apr_time_t next_beat;     /* the hub's thread only */
     apr_time_t next_purge;
@@ -54,6 +58,7 @@ pchat_presence *pchat_presence_make(apr_pool_t *p, server_rec *s)
                             (long)getpid(), nonce[0], nonce[1], nonce[2],
                             nonce[3]);
     apr_thread_mutex_create(&pr->mu, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_thread_mutex_create(&pr->turn, APR_THREAD_MUTEX_DEFAULT, p);
     pr->users = apr_hash_make(p);
     apr_pool_cleanup_register(p, pr, child_exiting, apr_pool_cleanup_null);
     return pr;
@@ -141,13 +146,26 @@ static void announce(pchat_presence *pr, pchat_conn *c, apr_pool_t *p,
     }
 }
 
+/* Whether user has a stream in this child now. */
+static int streams_here(pchat_presence *pr, apr_int64_t user)
+{
+    int here;
+
+    apr_thread_mutex_lock(pr->mu);
+    here = apr_hash_get(pr->users, &user, sizeof(user)) != NULL;
+    apr_thread_mutex_unlock(pr->mu);
+    return here;
+}
+
 static void went_online(pchat_presence *pr, apr_pool_t *p, apr_int64_t user)
 {
-    pchat_conn *c = pchat_conn_acquire_server(pr->s);
+    pchat_conn *c;
     int rv = 1;
     apr_int64_t seen;
 
-    if (!c) {
+    apr_thread_mutex_lock(pr->turn);
+    if (!(c = pchat_conn_acquire_server(pr->s))) {
+        apr_thread_mutex_unlock(pr->turn);
         return;   /* the heartbeat writes the row */
     }
     if (!upsert_row(pr, c, p, user) && !live_rows(c, p, user, pr->node, &rv)
@@ -156,18 +174,22 @@ static void went_online(pchat_presence *pr, apr_pool_t *p, apr_int64_t user)
         announce(pr, c, p, user, 1, rv ? 0 : seen);
     }
     pchat_conn_release(c);
+    apr_thread_mutex_unlock(pr->turn);
 }
 
 static void went_offline(pchat_presence *pr, apr_int64_t user)
 {
     apr_pool_t *p;
-    pchat_conn *c = pchat_conn_acquire_server(pr->s);
+    pchat_conn *c;
     pchat_sql *sql;
     apr_int64_t now = pchat_now_ms();
     int nrows, rv = 1;
 
-    if (!c) {
-        return;   /* the row expires and is swept */
+    apr_thread_mutex_lock(pr->turn);
+    if (streams_here(pr, user)   /* back already (a reload) */
+        || !(c = pchat_conn_acquire_server(pr->s))) {
+        apr_thread_mutex_unlock(pr->turn);
+        return;   /* (no connection: the row expires and is swept) */
     }
     apr_pool_create(&p, NULL);
     apr_pool_tag(p, "pchat_presence");
@@ -181,6 +203,7 @@ static void went_offline(pchat_presence *pr, apr_int64_t user)
     }
     pchat_conn_release(c);
     apr_pool_destroy(p);
+    apr_thread_mutex_unlock(pr->turn);
 }
 
 static apr_status_t stream_left(void *data)

@@ -547,5 +547,6 @@ int pchat_stream_stats(pchat_req *q)
         return pchat_send_error(q->r, err);
     }
     return pchat_send_json(q->r, HTTP_OK, json_pack(
-        "{s:I}", "subscribers", (json_int_t)pchat_shm_subscribers_total()));
+        "{s:I, s:I}", "subscribers", (json_int_t)pchat_shm_subscribers_total(),
+        "h2Subscribers", (json_int_t)pchat_shm_h2_subscribers_total()));
 }

@@ -7,7 +7,13 @@ export function ok(cond, name, diag) {
   console.log(`${cond ? 'ok' : 'not ok'} ${tap.n} - ${name}`);
   if (!cond) {
     tap.failed += 1;
-    if (diag) console.log(`# ${String(diag).replace(/\n/g, '\n# ')}`);
+    // (a failure's name and diag go to stderr too: the harness shows
+    // stderr when it is not verbose, as in make test)
+    console.error(`# failed: ${name}`);
+    if (diag) {
+      console.log(`# ${String(diag).replace(/\n/g, '\n# ')}`);
+      console.error(`# ${String(diag).split('\n').slice(0, 8).join('\n# ')}`);
+    }
   }
   return cond;
 }
