@@ -67,7 +67,9 @@ stop_nginx() {
 # takes the connection), and room for N h2 workers, started on demand (the
 # children do not share the streams evenly; a stream's handler needs a
 # free worker to run at all, even to be refused, so the module's limit
-# must stay below H2MaxWorkers).
+# must stay below H2MaxWorkers).  PayloadChatStreamMaxH2Connections (by
+# default half of ThreadsPerChild) is raised to all but 16 of a child's
+# threads: this config sizes the threads for the connections.
 conf() {
     tpc=32 h2w=4 h2max=2
     if [ "$1" = h2 ]; then
@@ -85,6 +87,7 @@ H2MinWorkers 1
 H2MaxWorkers $h2w
 PayloadChatStreamMaxH2 $h2max
 PayloadChatStreamMaxPerH2Connection $K
+PayloadChatStreamMaxH2Connections $(( tpc - 16 ))
 PayloadChatStreamMaxSubscribers 20000
 PayloadChatStreamMaxPerClient 20000
 $(tls_conf "$((APORT + 1))" "$OUT/ssl")
